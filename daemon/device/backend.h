@@ -16,8 +16,9 @@
  *   > 0       bytes read
  *   0         end of stream (STOP_COPY: every byte has been read)
  *   -ENOMSG   no data for now (PRE_COPY states; the kernel's ENOMSG and mtty's 0 both map here)
- *   -EBADF    no open save session
- *   < 0       other -errno from the driver (-ENODEV after a reset killed the session, ...)
+ *   -EBADF    no open save session (none was opened, or it already ended)
+ *   -ENODEV   a reset or a state change killed the session while this call was in it
+ *   < 0       other -errno from the driver
  *
  * Threading: one thread may run stream_read / stream_write / precopy_info while another calls
  * get_state or a set_state that stays inside the session's group (PRE_COPY -> STOP_COPY). A

@@ -103,7 +103,8 @@ bool fsm_flags_valid(uint32_t flags)
 
 bool fsm_state_supported(int state, uint32_t flags)
 {
-	return state_in_range(state) && (state_needs[state] & ~flags) == 0;
+	/* ERROR needs all-ones, which all-ones flags would satisfy: exclude it by name. */
+	return state_in_range(state) && state != S_ERR && (state_needs[state] & ~flags) == 0;
 }
 
 int fsm_next_step(int cur, int target, uint32_t flags, enum fsm_state *ret_next)
@@ -129,6 +130,8 @@ int fsm_plan(int cur, int target, uint32_t flags, struct fsm_path *ret)
 	int at = cur;
 	int r;
 
+	if (!fsm_state_supported(cur, flags) || !fsm_state_supported(target, flags))
+		return -EINVAL;
 	while (at != target) {
 		r = fsm_next_step(at, target, flags, &s);
 		if (r < 0)
@@ -139,8 +142,6 @@ int fsm_plan(int cur, int target, uint32_t flags, struct fsm_path *ret)
 		path.step[path.len++] = s;
 		at = s;
 	}
-	if (!fsm_state_supported(cur, flags) || !fsm_state_supported(target, flags))
-		return -EINVAL;
 	*ret = path;
 	return 0;
 }
@@ -192,6 +193,8 @@ bool fsm_arc_opens_resume(int from, int to)
 
 bool fsm_arc_ends_session(int from, int to)
 {
+	if (!state_in_range(from) || !state_in_range(to))
+		return false;
 	if (from == S_RES)
 		return to != S_RES;
 	return fsm_is_saving(from) && !fsm_is_saving(to);
