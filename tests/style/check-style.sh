@@ -43,7 +43,7 @@ includes)
 			fi
 		done
 	}
-	check '[^">]*\.pb-c\.h' proto/ tests/
+	check '([^">]*\.pb-c\.h|codec\.h|ctl_pb\.h)' proto/ tests/
 	check 'openssl/' tls/ daemon/util/digest.c tests/
 	check 'event2/' daemon/ tests/
 	check 'linux/vfio' daemon/device/ tests/
