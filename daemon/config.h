@@ -36,7 +36,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/vfio-migd/vfio-migd.conf"
 #define CONFIG_FILE_MAX	    (1024 * 1024) /* config_load refuses larger files */
-#define CONFIG_NAME_MAX	    64		  /* device names: 1-64 of [A-Za-z0-9._:-] */
+#define CONFIG_NAME_MAX	    63		  /* device names: 1-63 of [A-Za-z0-9._:-] */
 #define CONFIG_HOST_MAX	    253		  /* host names and host_identity */
 
 /* One error: the line at fault (0 when none: I/O, config_set, most cross-field checks). */

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* "daemon/config.h", not "config.h": the build's generated config.h comes first on the path */
+/* by its path from the source root: unambiguous, even in a build dir that predates buildinfo.h */
 #include "daemon/config.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -355,14 +355,14 @@ static const struct {
 	{ "[device gpu0]\n",
 	  "t.conf:1: [device gpu0]: put the name in double quotes: [device \"NAME\"]", 1 },
 	{ "[device \"a b\"]\n",
-	  "t.conf:1: [device \"a b\"]: not a device name (1-64 of A-Z a-z 0-9 . _ : -)", 1 },
+	  "t.conf:1: [device \"a b\"]: not a device name (1-63 of A-Z a-z 0-9 . _ : -)", 1 },
 	{ "[device \"\"]\n",
-	  "t.conf:1: [device \"\"]: not a device name (1-64 of A-Z a-z 0-9 . _ : -)", 1 },
+	  "t.conf:1: [device \"\"]: not a device name (1-63 of A-Z a-z 0-9 . _ : -)", 1 },
 	{ "[device \"" /* 65 characters */
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]\n",
 	  "t.conf:1: [device "
 	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]: "
-	  "not a device name (1-64 of A-Z a-z 0-9 . _ : -)",
+	  "not a device name (1-63 of A-Z a-z 0-9 . _ : -)",
 	  1 },
 	{ "[device \"a\"]\nbackend = sim\n[device \"b\"]\n[device \"a\"]\n",
 	  "t.conf:4: [device \"a\"]: defined twice (first on line 1)", 4 },
@@ -935,12 +935,12 @@ static const struct {
 			    "device.NAME.path and device.NAME.spec" },
 	{ "device.a.kind", "device.a.kind: unknown key; device keys are device.NAME.backend, "
 			   "device.NAME.path and device.NAME.spec" },
-	{ "device..backend", "device..backend: not a device name (1-64 of A-Z a-z 0-9 . _ : -)" },
+	{ "device..backend", "device..backend: not a device name (1-63 of A-Z a-z 0-9 . _ : -)" },
 	{ "device.a b.backend",
-	  "device.a b.backend: not a device name (1-64 of A-Z a-z 0-9 . _ : -)" },
+	  "device.a b.backend: not a device name (1-63 of A-Z a-z 0-9 . _ : -)" },
 	{ "device.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.backend",
 	  "device.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.backend: not a "
-	  "device name (1-64 of A-Z a-z 0-9 . _ : -)" },
+	  "device name (1-63 of A-Z a-z 0-9 . _ : -)" },
 	{ "peer.listen\x1b", "peer.listen\\x1b: unknown key; did you mean 'peer.listen'?" },
 };
 
