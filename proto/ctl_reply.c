@@ -1,6 +1,6 @@
 /*
  * ctl_reply.c - the Reply codec: struct ctl_reply <-> FRAME_CTL_REPLY frame, with the
- * daemon info, device info and list results (job results come from ctl_job.c).
+ * daemon info, device info, peer info and list results (job results come from ctl_job.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +36,10 @@ uint32_t ctl_reply_result_for(uint32_t op)
 		return CTL_RESULT_JOB;
 	case CTL_OP_JOB_LIST:
 		return CTL_RESULT_JOB_LIST;
+	case CTL_OP_PEER_CONNECT:
+		return CTL_RESULT_PEER;
+	case CTL_OP_PEER_LIST:
+		return CTL_RESULT_PEER_LIST;
 	default:
 		return CTL_RESULT_NONE;
 	}
@@ -59,6 +63,10 @@ struct reply_pb {
 	Vmig__JobList jobs;
 	struct ctl_job_pb *jobv;
 	Vmig__JobStatus **jobp;
+	Vmig__PeerInfo peer;
+	Vmig__PeerList peers;
+	Vmig__PeerInfo *peerv;
+	Vmig__PeerInfo **peerp;
 };
 
 /* ---- device info ---- */
@@ -238,6 +246,110 @@ static int info_from_pb(struct ctl_daemon_info *d, const Vmig__DaemonInfo *m)
 	return info_check(d);
 }
 
+/* ---- peer info ---- */
+
+static const char *const peer_state_names[] = {
+	"NONE", "CONNECTING", "TLS_HANDSHAKE", "HELLO", "READY", "CLOSING",
+};
+
+const char *ctl_peer_state_name(uint32_t state)
+{
+	if (state > CTL_PEER_STATE_MAX)
+		return "UNKNOWN";
+	return peer_state_names[state];
+}
+
+/* A fingerprint is empty (not known yet) or exactly 64 lower-case hex digits. */
+static int fingerprint_check(const char *f)
+{
+	size_t n = strlen(f);
+
+	if (n == 0)
+		return 0;
+	if (n != CTL_FINGERPRINT_LEN || strspn(f, "0123456789abcdef") != n)
+		return codec_fail(-EPROTO, "fingerprint: \"%.80s\" is not %d lower-case hex digits",
+				  f, CTL_FINGERPRINT_LEN);
+	return 0;
+}
+
+static int peer_check(const struct ctl_peer_info *p)
+{
+	int r = codec_str_check(p->address, PROTO_ADDR_MAX, CODEC_ASCII, true, "address");
+
+	if (r == 0)
+		r = codec_range(p->state, CTL_PEER_CONNECTING, CTL_PEER_STATE_MAX, "state");
+	if (r == 0)
+		r = codec_str_check(p->identity, PROTO_ADDR_MAX, CODEC_TEXT, false, "identity");
+	if (r == 0)
+		r = fingerprint_check(p->fingerprint);
+	if (r == 0)
+		r = codec_str_check(p->host_identity, PROTO_ADDR_MAX, CODEC_TEXT, false,
+				    "host_identity");
+	if (r == 0)
+		r = codec_str_check(p->software, PROTO_NAME_MAX, CODEC_TEXT, false, "software");
+	if (r == 0 && p->rtt_us < -1)
+		r = codec_fail(-EPROTO, "rtt_us: %lld is negative (-1 means none)",
+			       (long long)p->rtt_us);
+	return r;
+}
+
+static int peer_to_pb(const struct ctl_peer_info *p, Vmig__PeerInfo *m)
+{
+	int r = peer_check(p);
+
+	if (r < 0)
+		return r;
+	vmig__peer_info__init(m);
+	m->address = (char *)p->address;
+	CODEC_SET(m, state, p->state);
+	CODEC_OPT(m, outgoing, p->outgoing);
+	m->identity = codec_opt_str(p->identity);
+	m->fingerprint = codec_opt_str(p->fingerprint);
+	CODEC_OPT(m, protocol_version, p->protocol_version);
+	CODEC_OPT(m, features, p->features);
+	m->host_identity = codec_opt_str(p->host_identity);
+	m->software = codec_opt_str(p->software);
+	m->has_rtt_us = p->rtt_us >= 0;
+	m->rtt_us = p->rtt_us >= 0 ? (uint64_t)p->rtt_us : 0;
+	CODEC_OPT(m, ktls_tx, p->ktls_tx);
+	CODEC_OPT(m, ktls_rx, p->ktls_rx);
+	CODEC_OPT(m, connected_at_ms, p->connected_at_ms);
+	return 0;
+}
+
+static int peer_from_pb(struct ctl_peer_info *p, const Vmig__PeerInfo *m)
+{
+	int r = codec_str_in(p->address, PROTO_ADDR_MAX, m->address, CODEC_ASCII, true, "address");
+
+	if (r == 0)
+		r = codec_need(m->has_state, "state");
+	if (r == 0)
+		r = codec_str_in(p->identity, PROTO_ADDR_MAX, m->identity, CODEC_TEXT, false,
+				 "identity");
+	if (r == 0)
+		r = codec_str_in(p->fingerprint, CTL_FINGERPRINT_LEN, m->fingerprint, CODEC_ASCII,
+				 false, "fingerprint");
+	if (r == 0)
+		r = codec_str_in(p->host_identity, PROTO_ADDR_MAX, m->host_identity, CODEC_TEXT,
+				 false, "host_identity");
+	if (r == 0)
+		r = codec_str_in(p->software, PROTO_NAME_MAX, m->software, CODEC_TEXT, false,
+				 "software");
+	if (r == 0 && m->has_rtt_us)
+		r = codec_range(m->rtt_us, 0, INT64_MAX, "rtt_us");
+	if (r < 0)
+		return r;
+	p->state = (uint32_t)m->state;
+	p->outgoing = m->outgoing;
+	p->protocol_version = m->protocol_version;
+	p->features = m->features;
+	p->rtt_us = m->has_rtt_us ? (int64_t)m->rtt_us : -1;
+	p->ktls_tx = m->ktls_tx;
+	p->ktls_rx = m->ktls_rx;
+	p->connected_at_ms = m->connected_at_ms;
+	return peer_check(p);
+}
+
 /* ---- lists ---- */
 
 static int device_list_to_pb(const struct ctl_device_list *l, struct reply_pb *p)
@@ -330,6 +442,51 @@ static int job_list_from_pb(struct ctl_job_list *l, const Vmig__JobList *m)
 	return 0;
 }
 
+static int peer_list_to_pb(const struct ctl_peer_list *l, struct reply_pb *p)
+{
+	int r = codec_range(l->n_peers, 0, CTL_PEERS_MAX, "peers");
+
+	if (r == 0 && l->n_peers && !l->peers)
+		r = codec_fail(-EPROTO, "peers: NULL with a count");
+	if (r < 0)
+		return r;
+	vmig__peer_list__init(&p->peers);
+	p->rep.peer_list = &p->peers;
+	if (l->n_peers == 0)
+		return 0;
+	p->peerv = calloc(l->n_peers, sizeof(*p->peerv));
+	p->peerp = calloc(l->n_peers, sizeof(*p->peerp));
+	if (!p->peerv || !p->peerp)
+		return codec_fail(-ENOMEM, "peer_list: out of memory");
+	for (uint32_t i = 0; i < l->n_peers; i++) {
+		r = peer_to_pb(&l->peers[i], &p->peerv[i]);
+		if (r < 0)
+			return codec_prefix(r, "peers[%u]", i);
+		p->peerp[i] = &p->peerv[i];
+	}
+	p->peers.n_peers = l->n_peers;
+	p->peers.peers = p->peerp;
+	return 0;
+}
+
+static int peer_list_from_pb(struct ctl_peer_list *l, const Vmig__PeerList *m)
+{
+	int r = codec_range(m->n_peers, 0, CTL_PEERS_MAX, "peers");
+
+	if (r < 0 || m->n_peers == 0)
+		return r;
+	l->peers = calloc(m->n_peers, sizeof(*l->peers));
+	if (!l->peers)
+		return codec_fail(-ENOMEM, "peer_list: out of memory");
+	l->n_peers = (uint32_t)m->n_peers;
+	for (size_t i = 0; i < m->n_peers; i++) {
+		r = peer_from_pb(&l->peers[i], m->peers[i]);
+		if (r < 0)
+			return codec_prefix(r, "peers[%zu]", i);
+	}
+	return 0;
+}
+
 /* ---- the envelope ---- */
 
 static int prepare_check(const struct ctl_prepare_result *q)
@@ -383,6 +540,11 @@ static int result_to_pb(const struct ctl_reply *q, struct reply_pb *p)
 		return ctl_job_to_pb(&q->u.job, &p->job);
 	case CTL_RESULT_JOB_LIST:
 		return job_list_to_pb(&q->u.job_list, p);
+	case CTL_RESULT_PEER:
+		m->peer = &p->peer;
+		return peer_to_pb(&q->u.peer, &p->peer);
+	case CTL_RESULT_PEER_LIST:
+		return peer_list_to_pb(&q->u.peer_list, p);
 	}
 	return codec_fail(-EPROTO, "result: %u is not a known result", q->result);
 }
@@ -423,6 +585,8 @@ int ctl_reply_encode(const struct ctl_reply *rep, uint8_t **ret_buf, size_t *ret
 	free(p.devp);
 	free(p.jobv);
 	free(p.jobp);
+	free(p.peerv);
+	free(p.peerp);
 	return codec_encode_err(r);
 }
 
@@ -446,6 +610,10 @@ static int result_from_pb(struct ctl_reply *q, const Vmig__Reply *m)
 		return ctl_job_from_pb(&q->u.job, m->job);
 	case VMIG__REPLY__RESULT_JOB_LIST:
 		return job_list_from_pb(&q->u.job_list, m->job_list);
+	case VMIG__REPLY__RESULT_PEER:
+		return peer_from_pb(&q->u.peer, m->peer);
+	case VMIG__REPLY__RESULT_PEER_LIST:
+		return peer_list_from_pb(&q->u.peer_list, m->peer_list);
 	default:
 		return 0;
 	}
@@ -488,5 +656,7 @@ void ctl_reply_clear(struct ctl_reply *rep)
 		free(rep->u.device_list.devices);
 	if (rep->result == CTL_RESULT_JOB_LIST)
 		free(rep->u.job_list.jobs);
+	if (rep->result == CTL_RESULT_PEER_LIST)
+		free(rep->u.peer_list.peers);
 	memset(rep, 0, sizeof(*rep));
 }

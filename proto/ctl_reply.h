@@ -2,8 +2,8 @@
  * ctl_reply.h - control API replies (control.proto Reply) as plain C structs, and their
  * codec: a reply travels in one FRAME_CTL_REPLY frame and echoes its request's serial.
  *
- * Ownership: a struct ctl_reply is a value, except the device and job lists, which are
- * malloc'ed arrays; ctl_reply_clear() frees them. The daemon may point them at its own
+ * Ownership: a struct ctl_reply is a value, except the device, job and peer lists, which
+ * are malloc'ed arrays; ctl_reply_clear() frees them. The daemon may point them at its own
  * arrays for encoding (encode only reads) as long as it does not clear that reply.
  * Threading: reentrant; the failure reason is per thread (proto_last_error()).
  */
@@ -29,7 +29,12 @@ enum ctl_result {
 	CTL_RESULT_MIGRATE = 18,	  /* u.job_id: the new job */
 	CTL_RESULT_JOB = 19,		  /* u.job */
 	CTL_RESULT_JOB_LIST = 20,	  /* u.job_list */
+	CTL_RESULT_PEER = 27,		  /* u.peer */
+	CTL_RESULT_PEER_LIST = 28,	  /* u.peer_list */
 };
+
+/* Peers in a peer list. */
+#define CTL_PEERS_MAX 64
 
 /* control.proto DeviceKind. */
 enum ctl_device_kind {
@@ -98,6 +103,41 @@ struct ctl_job_list {
 	struct ctl_job_status *jobs;
 };
 
+/* control.proto PeerState: a daemon-to-daemon control link's state. */
+enum ctl_peer_state {
+	CTL_PEER_CONNECTING = 1,    /* outgoing: resolving the name and opening TCP */
+	CTL_PEER_TLS_HANDSHAKE = 2, /* TCP up, TLS handshake running */
+	CTL_PEER_HELLO = 3,	    /* TLS up, waiting for the peer's HELLO */
+	CTL_PEER_READY = 4,	    /* HELLO exchanged: usable */
+	CTL_PEER_CLOSING = 5,	    /* closing */
+};
+
+#define CTL_PEER_STATE_MAX CTL_PEER_CLOSING
+
+/* SHA-256 as lower-case hex. */
+#define CTL_FINGERPRINT_LEN (2 * PROTO_DIGEST_LEN)
+
+struct ctl_peer_info {
+	char address[PROTO_ADDR_MAX + 1];	   /* printable ASCII, required */
+	uint32_t state;				   /* enum ctl_peer_state, required */
+	bool outgoing;				   /* this daemon opened the link */
+	char identity[PROTO_ADDR_MAX + 1];	   /* allow-list entry matched; "" before TLS */
+	char fingerprint[CTL_FINGERPRINT_LEN + 1]; /* lower-case hex, or "" before TLS */
+	uint32_t protocol_version;		   /* negotiated; 0 before READY */
+	uint64_t features;			   /* negotiated */
+	char host_identity[PROTO_ADDR_MAX + 1];	   /* the peer's, from HELLO; "" before */
+	char software[PROTO_NAME_MAX + 1];	   /* the peer's, from HELLO; "" before */
+	int64_t rtt_us;				   /* last PING round trip; -1: none yet */
+	bool ktls_tx;
+	bool ktls_rx;
+	uint64_t connected_at_ms; /* Unix milliseconds the link was accepted or dialled */
+};
+
+struct ctl_peer_list {
+	uint32_t n_peers; /* 0..CTL_PEERS_MAX */
+	struct ctl_peer_info *peers;
+};
+
 struct ctl_reply {
 	uint32_t serial;	  /* the request's; 0 only in an error reply to an unreadable one */
 	struct proto_error error; /* code OK: success */
@@ -111,6 +151,8 @@ struct ctl_reply {
 		uint64_t job_id;
 		struct ctl_job_status job;
 		struct ctl_job_list job_list;
+		struct ctl_peer_info peer;
+		struct ctl_peer_list peer_list;
 	} u;
 };
 
@@ -137,5 +179,8 @@ void ctl_reply_clear(struct ctl_reply *rep);
  * one), so the daemon fills the right member and the client can check what it got.
  */
 uint32_t ctl_reply_result_for(uint32_t op);
+
+/* The peer state's name ("READY"), or "UNKNOWN". */
+const char *ctl_peer_state_name(uint32_t state);
 
 #endif

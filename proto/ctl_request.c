@@ -14,7 +14,7 @@ static const char *const op_names[] = {
 	"hello",       "daemon_info",	   "device_list",      "device_add", "device_remove",
 	"device_info", "device_set_state", "prepare_incoming", "migrate",    "job_status",
 	"job_list",    "job_cancel",	   "job_switchover",   "job_resume", "job_set_bandwidth",
-	"job_wait",    "subscribe",
+	"job_wait",    "subscribe",	   "peer_connect",     "peer_list",
 };
 
 const char *ctl_request_op_name(uint32_t op)
@@ -42,6 +42,7 @@ struct request_pb {
 	Vmig__JobSetBandwidth bandwidth;
 	Vmig__JobWait wait;
 	Vmig__Subscribe subscribe;
+	Vmig__PeerConnect peer_connect;
 };
 
 /* ---- hello (shared with ctl_reply.c) ---- */
@@ -358,6 +359,42 @@ static int migrate_from_pb(struct ctl_migrate *q, Vmig__Migrate *m)
 	return migrate_check(q);
 }
 
+/* ---- peer_connect ---- */
+
+static int peer_connect_check(const struct ctl_peer_connect *c)
+{
+	int r = codec_str_check(c->address, PROTO_ADDR_MAX, CODEC_ASCII, true, "address");
+
+	if (r == 0)
+		r = codec_str_check(c->expect_host, PROTO_ADDR_MAX, CODEC_ASCII, false,
+				    "expect_host");
+	return r;
+}
+
+static int peer_connect_to_pb(const struct ctl_peer_connect *c, struct request_pb *p)
+{
+	Vmig__PeerConnect *m = &p->peer_connect;
+	int r = peer_connect_check(c);
+
+	if (r < 0)
+		return r;
+	vmig__peer_connect__init(m);
+	m->address = (char *)c->address;
+	m->expect_host = codec_opt_str(c->expect_host);
+	p->req.peer_connect = m;
+	return 0;
+}
+
+static int peer_connect_from_pb(struct ctl_peer_connect *c, const Vmig__PeerConnect *m)
+{
+	int r = codec_str_in(c->address, PROTO_ADDR_MAX, m->address, CODEC_ASCII, true, "address");
+
+	if (r == 0)
+		r = codec_str_in(c->expect_host, PROTO_ADDR_MAX, m->expect_host, CODEC_ASCII, false,
+				 "expect_host");
+	return r;
+}
+
 /* ---- the envelope ---- */
 
 /* fd_count must match what the operation uses: only device_add by fd takes fds. */
@@ -388,6 +425,7 @@ static int op_to_pb(const struct ctl_request *q, struct request_pb *p)
 	case CTL_OP_DAEMON_INFO:
 	case CTL_OP_DEVICE_LIST:
 	case CTL_OP_JOB_LIST:
+	case CTL_OP_PEER_LIST:
 		/* the Empty members share one union slot: any of them carries the pointer */
 		m->daemon_info = &p->empty;
 		return 0;
@@ -429,6 +467,8 @@ static int op_to_pb(const struct ctl_request *q, struct request_pb *p)
 		CODEC_OPT(&p->subscribe, job_id, q->u.subscribe.job_id);
 		m->subscribe = &p->subscribe;
 		return 0;
+	case CTL_OP_PEER_CONNECT:
+		return peer_connect_to_pb(&q->u.peer_connect, p);
 	}
 	return codec_fail(-EPROTO, "op: %u is not a known operation", q->op);
 }
@@ -466,6 +506,7 @@ static int op_from_pb(struct ctl_request *q, Vmig__Request *m)
 	case VMIG__REQUEST__OP_DAEMON_INFO:
 	case VMIG__REQUEST__OP_DEVICE_LIST:
 	case VMIG__REQUEST__OP_JOB_LIST:
+	case VMIG__REQUEST__OP_PEER_LIST:
 		return 0;
 	case VMIG__REQUEST__OP_DEVICE_ADD:
 		return device_add_from_pb(&q->u.device_add, m->device_add);
@@ -496,6 +537,8 @@ static int op_from_pb(struct ctl_request *q, Vmig__Request *m)
 	case VMIG__REQUEST__OP_SUBSCRIBE:
 		q->u.subscribe.job_id = m->subscribe->job_id;
 		return 0;
+	case VMIG__REQUEST__OP_PEER_CONNECT:
+		return peer_connect_from_pb(&q->u.peer_connect, m->peer_connect);
 	default:
 		/* a oneof member this build does not know lands among the unknown fields */
 		if (m->base.n_unknown_fields)

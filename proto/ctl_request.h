@@ -39,10 +39,12 @@ enum ctl_op {
 	CTL_OP_JOB_SET_BANDWIDTH = 24, /* bandwidth */
 	CTL_OP_JOB_WAIT = 25,	       /* wait */
 	CTL_OP_SUBSCRIBE = 26,	       /* subscribe */
+	CTL_OP_PEER_CONNECT = 27,      /* peer_connect */
+	CTL_OP_PEER_LIST = 28,	       /* (none) */
 };
 
 #define CTL_OP_MIN CTL_OP_HELLO
-#define CTL_OP_MAX CTL_OP_SUBSCRIBE
+#define CTL_OP_MAX CTL_OP_PEER_LIST
 
 /* Version handshake, in a request and in its result. */
 struct ctl_hello {
@@ -122,6 +124,11 @@ struct ctl_subscribe {
 	uint64_t job_id; /* 0: every job */
 };
 
+struct ctl_peer_connect {
+	char address[PROTO_ADDR_MAX + 1]; /* printable ASCII, required; syntax left to the daemon */
+	char expect_host[PROTO_ADDR_MAX + 1]; /* printable ASCII; "" for none */
+};
+
 struct ctl_request {
 	uint32_t serial;   /* nonzero */
 	uint32_t fd_count; /* fds attached by SCM_RIGHTS; nonzero only for device_add by fd */
@@ -137,6 +144,7 @@ struct ctl_request {
 		struct ctl_job_bandwidth bandwidth;
 		struct ctl_job_wait wait;
 		struct ctl_subscribe subscribe;
+		struct ctl_peer_connect peer_connect;
 	} u;
 };
 

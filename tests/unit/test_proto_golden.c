@@ -154,6 +154,8 @@ START_TEST(test_replies)
 		[CTL_RESULT_MIGRATE] = "migrate",
 		[CTL_RESULT_JOB] = "job",
 		[CTL_RESULT_JOB_LIST] = "job_list",
+		[CTL_RESULT_PEER] = "peer",
+		[CTL_RESULT_PEER_LIST] = "peer_list",
 	};
 
 	for (size_t i = 0; i < n_all_results; i++) {

@@ -89,6 +89,8 @@ START_TEST(test_result_for)
 		{ CTL_OP_JOB_SET_BANDWIDTH, CTL_RESULT_NONE },
 		{ CTL_OP_JOB_WAIT, CTL_RESULT_JOB },
 		{ CTL_OP_SUBSCRIBE, CTL_RESULT_NONE },
+		{ CTL_OP_PEER_CONNECT, CTL_RESULT_PEER },
+		{ CTL_OP_PEER_LIST, CTL_RESULT_PEER_LIST },
 		{ 0, CTL_RESULT_NONE },
 		{ 99, CTL_RESULT_NONE },
 	};
@@ -261,6 +263,98 @@ START_TEST(test_reply_decode_refuses)
 }
 END_TEST
 
+#define PEER r.u.peer
+
+START_TEST(test_peer_encode_refuses)
+{
+	BAD(CTL_RESULT_PEER, PEER.address[0] = 0, "result.address: missing");
+	BAD(CTL_RESULT_PEER, strcpy(PEER.address, "a b:1"), "result.address: not printable");
+	BAD(CTL_RESULT_PEER, PEER.state = 0, "result.state: 0 is outside 1..5");
+	BAD(CTL_RESULT_PEER, PEER.state = 6, "result.state: 6");
+	BAD(CTL_RESULT_PEER, PEER.fingerprint[63] = 0, "result.fingerprint: \"");
+	BAD(CTL_RESULT_PEER, PEER.fingerprint[0] = 'A', "not 64 lower-case hex digits");
+	BAD(CTL_RESULT_PEER, PEER.fingerprint[5] = 'g', "result.fingerprint");
+	BAD(CTL_RESULT_PEER, strcpy(PEER.identity, "dns:a\x01"), "result.identity");
+	BAD(CTL_RESULT_PEER, fill(PEER.host_identity, PROTO_ADDR_MAX + 1, 'h'),
+	    "result.host_identity: longer");
+	BAD(CTL_RESULT_PEER, fill(PEER.software, PROTO_NAME_MAX + 1, 's'), "result.software");
+	BAD(CTL_RESULT_PEER, PEER.rtt_us = -2, "result.rtt_us: -2 is negative");
+	BAD(CTL_RESULT_PEER_LIST, r.u.peer_list.n_peers = CTL_PEERS_MAX + 1,
+	    "result.peers: 65 is outside 0..64");
+	BAD(CTL_RESULT_PEER_LIST, r.u.peer_list.peers[1].state = 9, "result.peers[1].state: 9");
+	BAD(CTL_RESULT_PEER_LIST, (free(r.u.peer_list.peers), r.u.peer_list.peers = NULL),
+	    "result.peers: NULL with a count");
+}
+END_TEST
+
+#undef PEER
+
+START_TEST(test_peer_decode_refuses)
+{
+	Vmig__Reply rp = VMIG__REPLY__INIT;
+	Vmig__PeerInfo pi = VMIG__PEER_INFO__INIT;
+	Vmig__PeerList pl = VMIG__PEER_LIST__INIT;
+	Vmig__PeerInfo *pip[1] = { &pi };
+	struct ctl_reply r;
+	uint8_t *buf;
+	size_t len;
+
+	rp.has_serial = 1;
+	rp.serial = 3;
+	rp.result_case = VMIG__REPLY__RESULT_PEER;
+	rp.peer = &pi;
+	reply_decode(&rp.base, -EPROTO, "result.address: missing");
+	pi.address = "10.0.0.2:7400";
+	reply_decode(&rp.base, -EPROTO, "result.state: missing");
+	pi.has_state = 1;
+	reply_decode(&rp.base, -EPROTO, "result.state: 0");
+	pi.state = VMIG__PEER_STATE__PEER_STATE_CONNECTING;
+	/* the least a link in CONNECTING has: no rtt means -1 */
+	buf = pb_pack(&rp.base, &len);
+	ck_assert_int_eq(ctl_reply_decode(buf, len, &r), 0);
+	ck_assert_int_eq(r.u.peer.rtt_us, -1);
+	ck_assert_str_eq(r.u.peer.fingerprint, "");
+	ck_assert_uint_eq(r.u.peer.state, CTL_PEER_CONNECTING);
+	free(buf);
+	pi.state = (Vmig__PeerState)6;
+	reply_decode(&rp.base, -EPROTO, "result.state: 6");
+	pi.state = VMIG__PEER_STATE__PEER_STATE_READY;
+	pi.has_rtt_us = 1;
+	pi.rtt_us = (uint64_t)INT64_MAX + 1;
+	reply_decode(&rp.base, -EPROTO, "result.rtt_us: 9223372036854775808 is outside");
+	pi.rtt_us = 0;
+	reply_decode(&rp.base, 0, NULL);
+	pi.fingerprint = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0";
+	reply_decode(&rp.base, -EPROTO, "result.fingerprint: longer than 64");
+	pi.fingerprint = "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef";
+	reply_decode(&rp.base, -EPROTO, "not 64 lower-case hex digits");
+	pi.fingerprint = NULL;
+	pi.software = "line\nbreak";
+	reply_decode(&rp.base, -EPROTO, "result.software");
+	pi.software = NULL;
+
+	rp.result_case = VMIG__REPLY__RESULT_PEER_LIST;
+	rp.peer_list = &pl;
+	reply_decode(&rp.base, 0, NULL);
+	pl.n_peers = 1;
+	pl.peers = pip;
+	reply_decode(&rp.base, 0, NULL);
+	pi.has_state = 0;
+	reply_decode(&rp.base, -EPROTO, "result.peers[0].state: missing");
+}
+END_TEST
+
+START_TEST(test_peer_state_names)
+{
+	static const char *const names[] = { "NONE",  "CONNECTING", "TLS_HANDSHAKE",
+					     "HELLO", "READY",	    "CLOSING" };
+
+	for (uint32_t s = 0; s <= CTL_PEER_STATE_MAX; s++)
+		ck_assert_str_eq(ctl_peer_state_name(s), names[s]);
+	ck_assert_str_eq(ctl_peer_state_name(CTL_PEER_STATE_MAX + 1), "UNKNOWN");
+}
+END_TEST
+
 /* A result field this build does not know (field 30) decodes as no result. */
 START_TEST(test_reply_newer_result)
 {
@@ -366,6 +460,25 @@ START_TEST(test_reply_largest_fits)
 	reply_round_trip(&r);
 	ctl_reply_clear(&r);
 
+	sample_reply(&r, CTL_RESULT_PEER_LIST);
+	free(r.u.peer_list.peers);
+	r.u.peer_list.n_peers = CTL_PEERS_MAX;
+	r.u.peer_list.peers = calloc(CTL_PEERS_MAX, sizeof(struct ctl_peer_info));
+	for (uint32_t i = 0; i < CTL_PEERS_MAX; i++) {
+		struct ctl_peer_info *p = &r.u.peer_list.peers[i];
+
+		sample_peer_info(p, i);
+		fill(p->address, PROTO_ADDR_MAX, 'a');
+		fill(p->identity, PROTO_ADDR_MAX, 'i');
+		fill(p->host_identity, PROTO_ADDR_MAX, 'h');
+		fill(p->software, PROTO_NAME_MAX, 's');
+		p->features = p->connected_at_ms = UINT64_MAX;
+		p->rtt_us = INT64_MAX;
+		p->protocol_version = UINT32_MAX;
+	}
+	reply_round_trip(&r);
+	ctl_reply_clear(&r);
+
 	sample_reply(&r, CTL_RESULT_DAEMON_INFO);
 	fill(r.u.daemon_info.version, PROTO_NAME_MAX, 'v');
 	fill(r.u.daemon_info.tls.error, PROTO_MESSAGE_MAX, 'e');
@@ -384,6 +497,10 @@ START_TEST(test_reply_clear)
 	sample_reply(&r, CTL_RESULT_JOB_LIST);
 	ctl_reply_clear(&r);
 	ck_assert_ptr_null(r.u.job_list.jobs);
+	ck_assert_uint_eq(r.result, CTL_RESULT_NONE);
+	sample_reply(&r, CTL_RESULT_PEER_LIST);
+	ctl_reply_clear(&r);
+	ck_assert_ptr_null(r.u.peer_list.peers);
 	ck_assert_uint_eq(r.result, CTL_RESULT_NONE);
 }
 END_TEST
@@ -546,6 +663,9 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_result_for);
 	tcase_add_test(tc, test_reply_encode_refuses);
 	tcase_add_test(tc, test_job_encode_refuses);
+	tcase_add_test(tc, test_peer_encode_refuses);
+	tcase_add_test(tc, test_peer_decode_refuses);
+	tcase_add_test(tc, test_peer_state_names);
 	tcase_add_test(tc, test_reply_decode_refuses);
 	tcase_add_test(tc, test_reply_newer_result);
 	tcase_add_test(tc, test_reply_budget);

@@ -120,7 +120,7 @@ START_TEST(test_encode_refuses_envelope)
 {
 	BAD(CTL_OP_JOB_LIST, q.serial = 0, "serial: missing");
 	BAD(CTL_OP_JOB_LIST, q.op = 9, "op: 9");
-	BAD(CTL_OP_JOB_LIST, q.op = 27, "op: 27");
+	BAD(CTL_OP_JOB_LIST, q.op = CTL_OP_MAX + 1, "op: 29");
 	BAD(CTL_OP_JOB_LIST, q.op = 0, "op: 0");
 	BAD(CTL_OP_JOB_LIST, q.fd_count = 1, "takes no fd");
 	BAD(CTL_OP_HELLO, q.u.hello.version = 0, "version");
@@ -267,6 +267,37 @@ START_TEST(test_encode_refuses_job_ops)
 }
 END_TEST
 
+#define PC q.u.peer_connect
+
+START_TEST(test_encode_refuses_peer_ops)
+{
+	BAD(CTL_OP_PEER_CONNECT, PC.address[0] = 0, "address: missing");
+	BAD(CTL_OP_PEER_CONNECT, strcpy(PC.address, "host b:7400"), "address: not printable ASCII");
+	BAD(CTL_OP_PEER_CONNECT, fill(PC.address, PROTO_ADDR_MAX + 1, 'a'), "address: longer");
+	BAD(CTL_OP_PEER_CONNECT, strcpy(PC.expect_host, "hÃ©"), "expect_host: not printable");
+	BAD(CTL_OP_PEER_CONNECT, fill(PC.expect_host, PROTO_ADDR_MAX + 1, 'e'),
+	    "expect_host: longer");
+	BAD(CTL_OP_PEER_CONNECT, q.fd_count = 1, "fd_count: 1, but peer_connect takes no fd");
+	BAD(CTL_OP_PEER_LIST, q.fd_count = 2, "fd_count: 2, but peer_list takes no fd");
+}
+END_TEST
+
+/* Without expect_host, and with both strings at their limits. */
+START_TEST(test_peer_connect_limits_pass)
+{
+	struct ctl_request q;
+
+	sample_request(&q, CTL_OP_PEER_CONNECT);
+	PC.expect_host[0] = '\0';
+	round_trip(&q);
+	fill(PC.address, PROTO_ADDR_MAX, 'a');
+	fill(PC.expect_host, PROTO_ADDR_MAX, 'e');
+	round_trip(&q);
+}
+END_TEST
+
+#undef PC
+
 /* Subscribing to every job (0) is fine, and so is lifting a cap (0). */
 START_TEST(test_job_zero_values_pass)
 {
@@ -378,6 +409,36 @@ START_TEST(test_decode_device_ops)
 	expect_decode(&rq.base, -EPROTO, "state: 99");
 	ss.state = VMIG__DEVICE_STATE__DEVICE_STATE_RUNNING_P2P;
 	expect_decode(&rq.base, 0, NULL);
+}
+END_TEST
+
+START_TEST(test_decode_peer_ops)
+{
+	Vmig__Request rq = VMIG__REQUEST__INIT;
+	Vmig__PeerConnect pc = VMIG__PEER_CONNECT__INIT;
+	Vmig__Empty empty = VMIG__EMPTY__INIT;
+
+	rq.has_serial = 1;
+	rq.serial = 4;
+	rq.op_case = VMIG__REQUEST__OP_PEER_CONNECT;
+	rq.peer_connect = &pc;
+	expect_decode(&rq.base, -EPROTO, "peer_connect.address: missing");
+	pc.address = "";
+	expect_decode(&rq.base, -EPROTO, "peer_connect.address: missing");
+	pc.address = "10.0.0.2:7400";
+	expect_decode(&rq.base, 0, NULL);
+	pc.expect_host = "two words";
+	expect_decode(&rq.base, -EPROTO, "peer_connect.expect_host: not printable ASCII");
+	pc.expect_host = "dst.example.net";
+	expect_decode(&rq.base, 0, NULL);
+	pc.address = "\t";
+	expect_decode(&rq.base, -EPROTO, "peer_connect.address");
+	rq.op_case = VMIG__REQUEST__OP_PEER_LIST;
+	rq.peer_list = &empty;
+	expect_decode(&rq.base, 0, NULL);
+	rq.has_fd_count = 1;
+	rq.fd_count = 1;
+	expect_decode(&rq.base, -EPROTO, "fd_count: 1, but peer_list takes no fd");
 }
 END_TEST
 
@@ -606,7 +667,9 @@ START_TEST(test_names_and_clear)
 	ck_assert_str_eq(ctl_request_op_name(CTL_OP_JOB_SET_BANDWIDTH), "job_set_bandwidth");
 	ck_assert_str_eq(ctl_request_op_name(CTL_OP_SUBSCRIBE), "subscribe");
 	ck_assert_str_eq(ctl_request_op_name(9), "unknown");
-	ck_assert_str_eq(ctl_request_op_name(27), "unknown");
+	ck_assert_str_eq(ctl_request_op_name(CTL_OP_PEER_CONNECT), "peer_connect");
+	ck_assert_str_eq(ctl_request_op_name(CTL_OP_PEER_LIST), "peer_list");
+	ck_assert_str_eq(ctl_request_op_name(CTL_OP_MAX + 1), "unknown");
 	for (size_t i = 0; i < n_all_ops; i++)
 		ck_assert_str_ne(ctl_request_op_name(all_ops[i]), "unknown");
 	ctl_request_clear(NULL);
@@ -653,6 +716,9 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, test_encode_refuses_metadata_sum);
 	tcase_add_test(tc, test_encode_refuses_job_ops);
 	tcase_add_test(tc, test_job_zero_values_pass);
+	tcase_add_test(tc, test_encode_refuses_peer_ops);
+	tcase_add_test(tc, test_peer_connect_limits_pass);
+	tcase_add_test(tc, test_decode_peer_ops);
 	tcase_add_test(tc, test_decode_envelope);
 	tcase_add_test(tc, test_decode_device_ops);
 	tcase_add_test(tc, test_decode_migrate);

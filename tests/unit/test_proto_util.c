@@ -29,13 +29,16 @@ const uint32_t all_ops[] = {
 	CTL_OP_JOB_SET_BANDWIDTH,
 	CTL_OP_JOB_WAIT,
 	CTL_OP_SUBSCRIBE,
+	CTL_OP_PEER_CONNECT,
+	CTL_OP_PEER_LIST,
 };
 const size_t n_all_ops = sizeof(all_ops) / sizeof(all_ops[0]);
 
 const uint32_t all_results[] = {
-	CTL_RESULT_NONE,	CTL_RESULT_HELLO,  CTL_RESULT_DAEMON_INFO,
-	CTL_RESULT_DEVICE_LIST, CTL_RESULT_DEVICE, CTL_RESULT_PREPARE_INCOMING,
-	CTL_RESULT_MIGRATE,	CTL_RESULT_JOB,	   CTL_RESULT_JOB_LIST,
+	CTL_RESULT_NONE,	CTL_RESULT_HELLO,     CTL_RESULT_DAEMON_INFO,
+	CTL_RESULT_DEVICE_LIST, CTL_RESULT_DEVICE,    CTL_RESULT_PREPARE_INCOMING,
+	CTL_RESULT_MIGRATE,	CTL_RESULT_JOB,	      CTL_RESULT_JOB_LIST,
+	CTL_RESULT_PEER,	CTL_RESULT_PEER_LIST,
 };
 const size_t n_all_results = sizeof(all_results) / sizeof(all_results[0]);
 
@@ -174,6 +177,10 @@ void sample_request(struct ctl_request *q, uint32_t op)
 	case CTL_OP_SUBSCRIBE:
 		q->u.subscribe.job_id = 42;
 		break;
+	case CTL_OP_PEER_CONNECT:
+		strcpy(q->u.peer_connect.address, "[2001:db8::7]:7400");
+		strcpy(q->u.peer_connect.expect_host, "dst-02.example.net");
+		break;
 	}
 }
 
@@ -212,6 +219,25 @@ static void sample_info(struct ctl_daemon_info *d)
 	d->n_listen = 2;
 	strcpy(d->listen[0], "0.0.0.0:7400");
 	strcpy(d->listen[1], "[::]:7400");
+}
+
+void sample_peer_info(struct ctl_peer_info *p, uint32_t i)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->address, sizeof(p->address), "dst-%02u.example.net:7400", i);
+	p->state = i == 1 ? CTL_PEER_HELLO : CTL_PEER_READY;
+	p->outgoing = i != 2;
+	strcpy(p->identity, "uri:" IDENTITY);
+	for (uint32_t j = 0; j < CTL_FINGERPRINT_LEN; j++)
+		p->fingerprint[j] = "0123456789abcdef"[(j + i) % 16];
+	p->protocol_version = PROTO_VERSION;
+	p->features = PROTO_FEATURES;
+	strcpy(p->host_identity, IDENTITY);
+	strcpy(p->software, SOFTWARE);
+	p->rtt_us = i == 1 ? -1 : (int64_t)(250 + i);
+	p->ktls_tx = true;
+	p->ktls_rx = i == 0;
+	p->connected_at_ms = 1700000000000ull + i;
 }
 
 void sample_reply(struct ctl_reply *r, uint32_t result)
@@ -257,6 +283,16 @@ void sample_reply(struct ctl_reply *r, uint32_t result)
 		ck_assert_ptr_nonnull(r->u.job_list.jobs);
 		sample_job(&r->u.job_list.jobs[0], 42, 2);
 		sample_job(&r->u.job_list.jobs[1], 43, 1);
+		break;
+	case CTL_RESULT_PEER:
+		sample_peer_info(&r->u.peer, 0);
+		break;
+	case CTL_RESULT_PEER_LIST:
+		r->u.peer_list.n_peers = 3;
+		r->u.peer_list.peers = calloc(3, sizeof(struct ctl_peer_info));
+		ck_assert_ptr_nonnull(r->u.peer_list.peers);
+		for (uint32_t i = 0; i < 3; i++)
+			sample_peer_info(&r->u.peer_list.peers[i], i);
 		break;
 	}
 }
@@ -495,6 +531,10 @@ void expect_request_eq(const struct ctl_request *a, const struct ctl_request *b)
 	case CTL_OP_JOB_RESUME:
 		EQ(a, b, u.job.job_id);
 		break;
+	case CTL_OP_PEER_CONNECT:
+		STR_EQ(a, b, u.peer_connect.address);
+		STR_EQ(a, b, u.peer_connect.expect_host);
+		break;
 	}
 }
 
@@ -533,6 +573,23 @@ static void expect_info_eq(const struct ctl_daemon_info *a, const struct ctl_dae
 		STR_EQ(a, b, listen[i]);
 }
 
+void expect_peer_info_eq(const struct ctl_peer_info *a, const struct ctl_peer_info *b)
+{
+	STR_EQ(a, b, address);
+	EQ(a, b, state);
+	EQ(a, b, outgoing);
+	STR_EQ(a, b, identity);
+	STR_EQ(a, b, fingerprint);
+	EQ(a, b, protocol_version);
+	EQ(a, b, features);
+	STR_EQ(a, b, host_identity);
+	STR_EQ(a, b, software);
+	EQ(a, b, rtt_us);
+	EQ(a, b, ktls_tx);
+	EQ(a, b, ktls_rx);
+	EQ(a, b, connected_at_ms);
+}
+
 void expect_reply_eq(const struct ctl_reply *a, const struct ctl_reply *b)
 {
 	EQ(a, b, serial);
@@ -569,6 +626,14 @@ void expect_reply_eq(const struct ctl_reply *a, const struct ctl_reply *b)
 		EQ(a, b, u.job_list.n_jobs);
 		for (uint32_t i = 0; i < a->u.job_list.n_jobs; i++)
 			expect_job_eq(&a->u.job_list.jobs[i], &b->u.job_list.jobs[i]);
+		break;
+	case CTL_RESULT_PEER:
+		expect_peer_info_eq(&a->u.peer, &b->u.peer);
+		break;
+	case CTL_RESULT_PEER_LIST:
+		EQ(a, b, u.peer_list.n_peers);
+		for (uint32_t i = 0; i < a->u.peer_list.n_peers; i++)
+			expect_peer_info_eq(&a->u.peer_list.peers[i], &b->u.peer_list.peers[i]);
 		break;
 	}
 }

@@ -30,6 +30,7 @@ extern const size_t n_all_peer_types;
 void sample_job(struct ctl_job_status *s, uint64_t job_id, uint32_t n_devices);
 void sample_request(struct ctl_request *q, uint32_t op);
 void sample_reply(struct ctl_reply *r, uint32_t result); /* ctl_reply_clear() it */
+void sample_peer_info(struct ctl_peer_info *p, uint32_t i);
 void sample_event(struct ctl_event *e, uint32_t kind);
 void sample_peer(struct peer_msg *m, uint16_t type); /* peer_msg_clear() it */
 
@@ -37,6 +38,7 @@ void sample_peer(struct peer_msg *m, uint16_t type); /* peer_msg_clear() it */
 void expect_job_eq(const struct ctl_job_status *a, const struct ctl_job_status *b);
 void expect_request_eq(const struct ctl_request *a, const struct ctl_request *b);
 void expect_reply_eq(const struct ctl_reply *a, const struct ctl_reply *b);
+void expect_peer_info_eq(const struct ctl_peer_info *a, const struct ctl_peer_info *b);
 void expect_event_eq(const struct ctl_event *a, const struct ctl_event *b);
 void expect_peer_eq(const struct peer_msg *a, const struct peer_msg *b);
 
