@@ -534,19 +534,20 @@ static bool hostname_ok(const char *h)
 	return true;
 }
 
-static int port_parse(const char *s, uint16_t *ret)
+/* A port, 1-65535; 0 too when min is 0 (a listener on a port the kernel picks). */
+static int port_parse(const char *s, uint16_t min, uint16_t *ret)
 {
 	const char *end;
 	uint64_t n;
 
-	if (u64_parse(s, &n, &end) < 0 || *end || n < 1 || n > 65535)
+	if (u64_parse(s, &n, &end) < 0 || *end || n < min || n > 65535)
 		return -EINVAL;
 	*ret = (uint16_t)n;
 	return 0;
 }
 
 /* "[IPV6[%SCOPE]]:PORT" */
-static int addr6_parse(const char *w, struct config_addr *ret, char *why)
+static int addr6_parse(const char *w, uint16_t min_port, struct config_addr *ret, char *why)
 {
 	const char *close = strchr(w, ']');
 	char ip[INET6_ADDRSTRLEN + 1];
@@ -568,8 +569,8 @@ static int addr6_parse(const char *w, struct config_addr *ret, char *why)
 		return why_bad(why, w,
 			       close[1] ? "has text after ']' where ':PORT' belongs"
 					: "has no port (e.g. [::]:7790)");
-	if (port_parse(close + 2, &ret->port) < 0)
-		return why_bad(why, w, "has an invalid port (1 to 65535)");
+	if (port_parse(close + 2, min_port, &ret->port) < 0)
+		return why_bad(why, w, "has an invalid port (%u to 65535)", min_port);
 	memcpy(ret->host, w + 1, len);
 	ret->host[len] = '\0';
 	ret->family = AF_INET6;
@@ -577,7 +578,7 @@ static int addr6_parse(const char *w, struct config_addr *ret, char *why)
 }
 
 /* "HOST:PORT", "[IPV6]:PORT"; HOST an IPv4 address or a host name. */
-static int addr_parse(const char *w, struct config_addr *ret, char *why)
+static int addr_parse(const char *w, uint16_t min_port, struct config_addr *ret, char *why)
 {
 	const char *colon = strrchr(w, ':');
 	size_t len = colon ? (size_t)(colon - w) : 0;
@@ -585,7 +586,7 @@ static int addr_parse(const char *w, struct config_addr *ret, char *why)
 
 	*ret = (struct config_addr){ 0 };
 	if (w[0] == '[')
-		return addr6_parse(w, ret, why);
+		return addr6_parse(w, min_port, ret, why);
 	if (!colon)
 		return why_bad(why, w, "has no port (HOST:PORT, e.g. 0.0.0.0:7790)");
 	if (memchr(w, ':', len))
@@ -608,8 +609,8 @@ static int addr_parse(const char *w, struct config_addr *ret, char *why)
 	} else if (!hostname_ok(ret->host)) {
 		return why_bad(why, w, "has an invalid host name");
 	}
-	if (port_parse(colon + 1, &ret->port) < 0)
-		return why_bad(why, w, "has an invalid port (1 to 65535)");
+	if (port_parse(colon + 1, min_port, &ret->port) < 0)
+		return why_bad(why, w, "has an invalid port (%u to 65535)", min_port);
 	return 0;
 }
 
@@ -631,7 +632,7 @@ int config_value_metrics(const struct config_key *k, const char *v, void *field,
 	int r;
 
 	if (*v && strcmp(v, "off") != 0) {
-		if ((r = addr_parse(v, &a, why)) < 0)
+		if ((r = addr_parse(v, 1, &a, why)) < 0)
 			return r;
 		if (!addr_loopback(&a))
 			return why_bad(why, v,
@@ -682,12 +683,13 @@ static int addrs_item(const char *w, void *field, char *why)
 {
 	struct config_addrs *l = field;
 	struct config_addr a, *v;
-	int r = addr_parse(w, &a, why);
+	/* port 0: the kernel picks a free port, logged and shown in daemon info */
+	int r = addr_parse(w, 0, &a, why);
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].port == a.port && strcmp(l->v[i].host, a.host) == 0)
+		if (a.port != 0 && l->v[i].port == a.port && strcmp(l->v[i].host, a.host) == 0)
 			return why_bad(why, w, "is listed twice");
 	if (l->n == LISTEN_MAX)
 		return why_bad(why, w, "is one address too many (at most %d)", LISTEN_MAX);

@@ -637,7 +637,7 @@ END_TEST
 /* ---- values: bad, through a file and through config_set --------------------------------- */
 
 #define NOT_DUR	      "is not a duration (examples: 5s, 500ms, 2m)"
-#define NOT_ADDR_PORT "has an invalid port (1 to 65535)"
+#define NOT_ADDR_PORT "has an invalid port (0 to 65535)" /* listeners: 0 = kernel picks */
 #define NOT_SIZE      "is not a size (examples: unlimited, 512K, 100M, 2G)"
 #define NOT_BOOL      "is not a boolean (yes/no, true/false, on/off, 1/0)"
 #define NOT_VFIO                                                                \
@@ -745,12 +745,13 @@ static const struct {
 	{ "daemon.metrics_listen", "127.0.0.1",
 	  "'127.0.0.1' has no port (HOST:PORT, e.g. 0.0.0.0:7790)" },
 	{ "peer.listen", "0.0.0.0", "'0.0.0.0' has no port (HOST:PORT, e.g. 0.0.0.0:7790)" },
-	{ "peer.listen", "0.0.0.0:0", "'0.0.0.0:0' " NOT_ADDR_PORT },
+	{ "daemon.metrics_listen", "127.0.0.1:0",
+	  "'127.0.0.1:0' has an invalid port (1 to 65535)" },
 	{ "peer.listen", "0.0.0.0:65536", "'0.0.0.0:65536' " NOT_ADDR_PORT },
 	{ "peer.listen", "0.0.0.0:", "'0.0.0.0:' " NOT_ADDR_PORT },
 	{ "peer.listen", "0.0.0.0:http", "'0.0.0.0:http' " NOT_ADDR_PORT },
 	{ "peer.listen", "0.0.0.0:-1", "'0.0.0.0:-1' " NOT_ADDR_PORT },
-	{ "peer.listen", "[::]:0", "'[::]:0' " NOT_ADDR_PORT },
+	{ "peer.listen", "[::]:65536", "'[::]:65536' " NOT_ADDR_PORT },
 	{ "peer.listen", "[::1:7790", "'[::1:7790' has an unclosed '['" },
 	{ "peer.listen", "[::1]", "'[::1]' has no port (e.g. [::]:7790)" },
 	{ "peer.listen", "[::1]7790", "'[::1]7790' has text after ']' where ':PORT' belongs" },
@@ -843,6 +844,16 @@ static void file_for(const char *dotted, const char *value, char *text, size_t t
 		snprintf(where, wlen, "t.conf:2: [%.*s] %s", (int)(dot - dotted), dotted, dot + 1);
 	}
 }
+
+/* A listener may ask for port 0: the kernel picks one and the daemon reports it. */
+START_TEST(test_listen_port_zero)
+{
+	ck_assert_int_eq(config_set(&cfg, "peer.listen", "127.0.0.1:0 [::1]:0", &err), 0);
+	ck_assert_uint_eq(cfg.peer.listen.n, 2);
+	ck_assert_uint_eq(cfg.peer.listen.v[0].port, 0);
+	ck_assert_uint_eq(cfg.peer.listen.v[1].port, 0);
+}
+END_TEST
 
 START_TEST(test_value_errors)
 {
@@ -1256,6 +1267,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_device_paths);
 	tcase_add_test(tc, test_identities);
 	tcase_add_loop_test(tc, test_value_errors, 0, ARRAY_SIZE(value_errors));
+	tcase_add_test(tc, test_listen_port_zero);
 	tcase_add_test(tc, test_list_rollback);
 	tcase_add_test(tc, test_set);
 	tcase_add_loop_test(tc, test_set_errors, 0, ARRAY_SIZE(set_errors));
