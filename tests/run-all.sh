@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds vfio-migd three ways and runs every test suite; this is the README's test command and
 # what .ci/run runs.
-#   build/        gcc, warnings as errors: unit, style, integration, vm
+#   build/        gcc, warnings as errors: unit, style, integration
 #   build-asan/   gcc, AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration
 #   build-fuzz/   clang, libFuzzer + ASan/UBSan: fuzz (short smoke runs)
 # Ends with one line "Totals: N passed, N failed" (every meson test, plus each failed build).
@@ -66,15 +66,15 @@ suites() {
 
 werror=-Dwerror=true
 
-note "build/ (gcc, -Werror): unit, style"
+note "build/ (gcc, -Werror): unit, style, integration"
 if setup build $werror; then
-	suites build unit style
+	suites build unit style integration
 fi
 
-note "build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer): unit"
+note "build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer): unit, integration"
 if setup build-asan $werror -Db_sanitize=address,undefined -Db_lundef=false; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		suites build-asan unit
+		suites build-asan unit integration
 fi
 
 note "build-fuzz/ (clang libFuzzer smoke runs)"

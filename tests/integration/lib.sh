@@ -1,0 +1,156 @@
+# lib.sh - helpers for the integration tests: real vfio-migd daemons on loopback with real
+# certificates, driven through ctlprobe (control socket) and peerprobe (peer port).
+#
+# A test script sources this file, then calls it_begin NAME. Everything lives in a fresh
+# temporary folder that is removed at exit; daemons are killed at exit; on failure every log
+# is printed. Environment (set by tests/integration/meson.build): VFIO_MIGD, CTLPROBE,
+# PEERPROBE, SRCDIR.
+#
+# shellcheck shell=bash
+
+set -u
+
+IT_NAME=""
+IT_DIR=""
+IT_PIDS=""
+IT_FAILED=0
+
+it_log() { printf '%s: %s\n' "$IT_NAME" "$*"; }
+
+it_cleanup() {
+	for pid in $IT_PIDS; do
+		kill -CONT "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $IT_PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ "$IT_FAILED" -ne 0 ] && [ -n "$IT_DIR" ]; then
+		for f in "$IT_DIR"/*.log; do
+			[ -f "$f" ] || continue
+			echo "----- $f"
+			tail -n 60 "$f"
+		done
+	fi
+	[ -n "$IT_DIR" ] && rm -rf "$IT_DIR"
+}
+
+it_fail() {
+	it_log "FAIL: $*"
+	IT_FAILED=1
+	exit 1
+}
+
+it_pass() {
+	it_log "PASS"
+	exit 0
+}
+
+# it_begin NAME: temp folder, test PKI, traps.
+it_begin() {
+	IT_NAME=$1
+	IT_DIR=$(mktemp -d "/tmp/vfio-migd-it.XXXXXX")
+	trap it_cleanup EXIT
+	trap 'IT_FAILED=1; exit 1' INT TERM
+	"$SRCDIR/tests/pki/make-pki.sh" "$IT_DIR/pki" >/dev/null || it_fail "make-pki.sh failed"
+}
+
+# it_config HOST CERTNAME [EXTRA_INI_LINES...]: writes $IT_DIR/HOST.conf. The daemon listens on
+# 127.0.0.1 port 0 (the kernel picks; it_port reads it from the log), trusts hosta and hostb.
+it_config() {
+	host=$1 cert=$2
+	shift 2
+	pki=$IT_DIR/pki
+	{
+		printf '[daemon]\nlog_level = debug\nlog_target = stderr\nhost_identity = %s\n' "$host"
+		printf '[control]\nsocket = %s/%s.sock\ngroup =\n' "$IT_DIR" "$host"
+		printf '[peer]\nlisten = 127.0.0.1:0\n'
+		printf 'keepalive_interval = 1s\nkeepalive_count = 3\nhandshake_timeout = 3s\n'
+		printf '[tls]\nca = %s/ca.crt\ncert = %s/%s.crt\nkey = %s/%s.key\n' \
+			"$pki" "$pki" "$cert" "$pki" "$cert"
+		printf 'allow = dns:hosta.test dns:hostb.test\n'
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} >"$IT_DIR/$host.conf"
+}
+
+# it_start HOST [ARGS...]: starts vfio-migd -c HOST.conf, waits until it says it is ready.
+it_start() {
+	host=$1
+	shift
+	"$VFIO_MIGD" -c "$IT_DIR/$host.conf" "$@" >"$IT_DIR/$host.log" 2>&1 &
+	pid=$!
+	IT_PIDS="$IT_PIDS $pid"
+	eval "IT_PID_$host=$pid"
+	it_wait_log "$host" "ready:" 10 || it_fail "$host did not become ready"
+}
+
+it_pid() { eval "echo \$IT_PID_$1"; }
+
+# it_port HOST: the peer port the daemon bound.
+it_port() {
+	sed -n 's/.*peer listener 127\.0\.0\.1:\([0-9]*\): listening.*/\1/p' "$IT_DIR/$1.log" | head -n 1
+}
+
+# it_wait_log HOST PATTERN SECONDS: waits for an extended regex in the host's log.
+it_wait_log() {
+	end=$(($(date +%s) + $3))
+	while [ "$(date +%s)" -le "$end" ]; do
+		grep -Eq -- "$2" "$IT_DIR/$1.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# it_expect_log HOST PATTERN [SECONDS]: fails the test unless the pattern shows up.
+it_expect_log() {
+	it_wait_log "$1" "$2" "${3:-5}" || it_fail "$1: no log line matching '$2'"
+}
+
+# it_ctl HOST OP [key=value...]: runs ctlprobe against the host; output in $IT_OUT, status in $IT_RC.
+it_ctl() {
+	host=$1
+	shift
+	IT_OUT=$("$CTLPROBE" "$IT_DIR/$host.sock" "$@" 2>&1)
+	IT_RC=$?
+}
+
+# it_ok HOST OP ...: it_ctl and fail unless the reply is OK.
+it_ok() {
+	it_ctl "$@"
+	[ "$IT_RC" -eq 0 ] || it_fail "ctlprobe $*: expected OK, got ($IT_RC): $IT_OUT"
+}
+
+# it_err HOST CODE OP ...: it_ctl and fail unless the reply is the error CODE.
+it_err() {
+	host=$1 code=$2
+	shift 2
+	it_ctl "$host" "$@"
+	[ "$IT_RC" -eq 1 ] || it_fail "ctlprobe $*: expected error $code, got ($IT_RC): $IT_OUT"
+	printf '%s\n' "$IT_OUT" | grep -q "^error=$code" ||
+		it_fail "ctlprobe $*: expected error $code, got: $IT_OUT"
+}
+
+# it_has TEXT PATTERN: fails unless TEXT matches the extended regex.
+it_has() {
+	printf '%s\n' "$1" | grep -Eq -- "$2" || it_fail "expected '$2' in: $1"
+}
+
+# it_probe HOST CERT ACTION...: peerprobe to the host's peer port as CERT; output in $IT_OUT.
+it_probe() {
+	host=$1 cert=$2
+	shift 2
+	pki=$IT_DIR/pki
+	IT_OUT=$("$PEERPROBE" 127.0.0.1 "$(it_port "$host")" "$pki/ca.crt" "$pki/$cert.crt" \
+		"$pki/$cert.key" "dns:$host.test" "$@" 2>&1)
+	IT_RC=$?
+}
+
+# it_alive HOST: the daemon still runs and answers on its control socket.
+it_alive() {
+	kill -0 "$(it_pid "$1")" 2>/dev/null || it_fail "$1 is not running any more"
+	it_ok "$1" info
+}
