@@ -12,6 +12,7 @@
 
 #include "hello.h"
 #include "link.h"
+#include "tls.h"
 #include "peer_set.h"
 #include "sock.h"
 
@@ -61,10 +62,14 @@ static void inbound_hello(struct peer_link *link, const struct peer_hello *their
 		inbound_incompatible(link, &ours.u.hello, why);
 		return;
 	}
-	link_log(link, LOG_LVL_INFO, "link up (%s): protocol %u, features 0x%llx, host %s, %s",
+	link_log(link, LOG_LVL_INFO,
+		 "link up (%s): protocol %u, features 0x%llx, host %s, %s; %s %s, kTLS tx %s "
+		 "rx %s",
 		 link->outgoing ? "outgoing" : "incoming", link->version,
 		 (unsigned long long)link->features, link->remote.host_identity,
-		 link->remote.software);
+		 link->remote.software, tls_conn_version(link->tls), tls_conn_cipher(link->tls),
+		 tls_conn_ktls_send(link->tls) ? "on" : "off",
+		 tls_conn_ktls_recv(link->tls) ? "on" : "off");
 	link_set_state(link, PEER_LINK_READY);
 	keepalive_start(link);
 }

@@ -25,6 +25,11 @@ it_has "$IT_OUT" 'identity=dns:hosta.test$'
 it_has "$IT_OUT" 'outgoing=0$'
 it_ok hosta info
 it_has "$IT_OUT" "^listen.0=127.0.0.1:[0-9]+$"
+it_has "$IT_OUT" '^tls.state=READY$'
+it_has "$IT_OUT" '^tls.ktls_tx=[01]$'
+# the effective TLS version, cipher and kTLS state are logged when a link comes up
+it_expect_log hosta 'link up \(outgoing\): protocol 1.*TLSv1\.3 TLS_AES_[0-9]+_GCM_SHA[0-9]+, kTLS tx (on|off) rx (on|off)'
+it_expect_log hostb 'link up \(incoming\)'
 
 # a port nobody listens on, and a peer name that does not resolve
 it_err hosta PEER_UNREACHABLE peer-connect address=127.0.0.1:1
