@@ -1,5 +1,5 @@
 /*
- * fake_vfio.h - a fake VFIO kernel behind the vfio_sys seam, for test_vfio.c.
+ * fake_vfio.h - a fake VFIO kernel behind the vfio_sys seam, for the test_vfio_*.c programs.
  *
  * Models what the vfio backend relies on, as Linux does it (6.1 for the group API and the
  * feature core, 6.6+ for cdev/iommufd, 6.2+ for PRE_COPY and MIG_DATA_SIZE):
