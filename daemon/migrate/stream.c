@@ -176,7 +176,7 @@ static int stream_check_config(const struct stream_config *c)
 {
 	if (c->role != STREAM_SEND && c->role != STREAM_RECV)
 		return -EINVAL;
-	if (!c->backend || !c->tls || c->fd < 0)
+	if (!c->backend || !c->tls || c->fd < 0 || (c->prefix_len && !c->prefix))
 		return -EINVAL;
 	if (c->chunk && (c->chunk < STREAM_CHUNK_MIN || c->chunk > FRAME_DATA_MAX))
 		return -EINVAL;
@@ -213,8 +213,17 @@ static int stream_alloc(const struct stream_config *c, struct stream **ret)
 	s->buf = malloc(s->buf_len);
 	if (!s->buf)
 		goto err_free;
+	if (c->prefix_len) {
+		s->prefix = malloc(c->prefix_len);
+		if (!s->prefix)
+			goto err_free_buf;
+		memcpy(s->prefix, c->prefix, c->prefix_len);
+		s->prefix_len = c->prefix_len;
+	}
+	s->cfg.prefix = NULL;
+	s->cfg.prefix_len = 0;
 	if (digest_new(&s->digest) < 0)
-		goto err_free_buf;
+		goto err_free_prefix;
 	s->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->cancel_fd < 0) {
 		r = -errno;
@@ -225,6 +234,8 @@ static int stream_alloc(const struct stream_config *c, struct stream **ret)
 
 err_free_digest:
 	digest_free(s->digest);
+err_free_prefix:
+	free(s->prefix);
 err_free_buf:
 	free(s->buf);
 err_free:
@@ -344,6 +355,7 @@ void stream_free(struct stream *s)
 	pthread_cond_destroy(&s->finished_cond);
 	pthread_mutex_destroy(&s->lock);
 	digest_free(s->digest);
+	free(s->prefix);
 	free(s->buf);
 	free(s);
 }

@@ -14,12 +14,13 @@
  * before END is a failure, never success (anchors.md 4.2: the dirty-shutdown trap).
  *
  * The data connection is set up by the caller (TCP, TCP_USER_TIMEOUT/keepalive, TLS handshake,
- * STREAM_HELLO); the stream then owns the fd and the tls_conn and drives them non-blocking with
- * poll() on the direction TLS wants plus a cancel eventfd, so stream_cancel() always unblocks
- * the worker (except inside a device call, which returns on its own). One buffer of
- * FRAME_DATA_PREFIX + chunk bytes per stream: device bytes are read straight after the frame
- * prefix and the whole frame goes out in one TLS write, with no copy. Memory does not grow
- * with the device's size.
+ * STREAM_HELLO; peer_stream_connect() on the source, the peer layer's hand-over on the
+ * destination, with the bytes it read past the STREAM_HELLO as the stream's prefix); the
+ * stream then owns the fd and the tls_conn and drives them non-blocking with poll() on the
+ * direction TLS wants plus a cancel eventfd, so stream_cancel() always unblocks the worker
+ * (except inside a device call, which returns on its own). One buffer of FRAME_DATA_PREFIX +
+ * chunk bytes per stream: device bytes are read straight after the frame prefix and the whole
+ * frame goes out in one TLS write, with no copy. Memory does not grow with the device's size.
  *
  * Pre-copy: when the device has nothing for now (-ENOMSG) the stream goes IDLE, notifies, and
  * looks again every poll interval (sleeping on the cancel fd, never spinning); the device
@@ -76,10 +77,15 @@ struct stream_config {
 	/* The device, with its save (SEND) or resume (RECV) session open. Not owned. */
 	struct backend *backend;
 	/* A connected socket and its handshaken TLS session (STREAM_HELLO already exchanged).
-	 * Owned by the stream once stream_start() succeeds. The hello must have been read with
-	 * exact-length reads, so that no byte of the stream is left in the caller's buffer. */
+	 * Owned by the stream once stream_start() succeeds. Decrypted bytes the session holds
+	 * (tls_conn_pending()) are read first, whether or not fd is readable. */
 	int fd;
 	struct tls_conn *tls;
+	/* Bytes of the connection the caller already read past the STREAM_HELLO (the `rest` of
+	 * struct peer_stream_handoff): the stream reads them before anything from tls. Copied by
+	 * stream_start(); NULL/0 for none. Either role; in practice RECV. */
+	const uint8_t *prefix;
+	size_t prefix_len;
 	uint32_t device_index; /* carried in StreamAck / StreamEnd and checked in theirs */
 	/* SEND: device bytes per DATA frame, STREAM_CHUNK_MIN..FRAME_DATA_MAX; 0 = default.
 	 * RECV accepts any frame size the protocol allows, whatever this says. */
@@ -122,7 +128,8 @@ struct stream_stats {
  * Validates c and starts the worker. On success the stream owns c->fd and c->tls and *ret is
  * set (the worker may already be running, and calling notify). Errors, with c->fd and c->tls
  * left untouched and still the caller's:
- *   -EINVAL  bad role, no backend or tls, fd < 0, chunk outside its bounds
+ *   -EINVAL  bad role, no backend or tls, fd < 0, chunk outside its bounds, prefix_len > 0
+ *            with prefix NULL
  *   -ENOMEM, or an errno from eventfd() / pthread_create()
  */
 int stream_start(const struct stream_config *c, struct stream **ret);

@@ -60,6 +60,8 @@ struct stream {
 	struct stream_rate rate;
 
 	/* Worker only. */
+	uint8_t *prefix; /* a copy of cfg.prefix (cfg keeps none); NULL once all read */
+	size_t prefix_len, prefix_off; /* its size, and the bytes of it already read */
 	uint8_t *buf; /* SEND: FRAME_DATA_PREFIX + chunk; RECV: the largest DATA frame */
 	size_t buf_len;
 	uint8_t small[STREAM_SMALL_RX];
@@ -97,8 +99,9 @@ int stream_io_wait(struct stream *s, short events, uint64_t deadline_ns);
 int stream_io_sleep(struct stream *s, uint64_t us);
 /* Writes all of buf: 0, or -errno (recorded). */
 int stream_io_write(struct stream *s, const void *buf, size_t len);
-/* Reads 1..len bytes: > 0; 0 for close_notify; -EAGAIN when !wait and nothing is there or the
- * deadline passed; -ECANCELED; -ETIMEDOUT (stall, recorded); the TLS errors (not recorded). */
+/* Reads 1..len bytes, from the prefix while any is left, then from TLS: > 0; 0 for
+ * close_notify; -EAGAIN when !wait and nothing is there or the deadline passed; -ECANCELED;
+ * -ETIMEDOUT (stall, recorded); the TLS errors (not recorded). */
 ssize_t stream_io_read(struct stream *s, void *buf, size_t len, bool wait, uint64_t deadline_ns);
 /* Sends close_notify, waiting at most STREAM_SHUTDOWN_MS; failures are only logged. */
 void stream_io_shutdown(struct stream *s);

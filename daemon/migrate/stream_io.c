@@ -6,6 +6,10 @@
  * cancel interrupts any wait at once, and nothing here ever spins: a call that returned
  * -EAGAIN is retried only after poll says its direction is ready.
  *
+ * Reads take the prefix (bytes the caller read past the STREAM_HELLO) first, then ask TLS,
+ * and wait on the socket only after TLS said -EAGAIN: bytes TLS already decrypted do not make
+ * the socket readable, so polling first could wait forever for data that is already here.
+ *
  * The stall timeout counts time blocked on the connection without a byte moving, from the
  * start of the current read or write call: time spent in a device call, a rate-limit wait or
  * the pre-copy poll interval is not a stall.
@@ -14,6 +18,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -136,6 +142,22 @@ int stream_io_write(struct stream *s, const void *buf, size_t len)
 	return 0;
 }
 
+/* Takes up to len bytes of the prefix; frees it once it is all read. */
+static size_t stream_io_prefix(struct stream *s, void *buf, size_t len)
+{
+	size_t n = s->prefix_len - s->prefix_off;
+
+	if (n > len)
+		n = len;
+	memcpy(buf, s->prefix + s->prefix_off, n);
+	s->prefix_off += n;
+	if (s->prefix_off == s->prefix_len) {
+		free(s->prefix);
+		s->prefix = NULL;
+	}
+	return n;
+}
+
 ssize_t stream_io_read(struct stream *s, void *buf, size_t len, bool wait, uint64_t deadline_ns)
 {
 	ssize_t n;
@@ -145,6 +167,8 @@ ssize_t stream_io_read(struct stream *s, void *buf, size_t len, bool wait, uint6
 	for (;;) {
 		if (stream_is_cancelled(s))
 			return -ECANCELED;
+		if (s->prefix && len)
+			return (ssize_t)stream_io_prefix(s, buf, len);
 		n = tls_conn_read(s->cfg.tls, buf, len);
 		if (n > 0) {
 			s->last_io_ns = stream_now_ns();

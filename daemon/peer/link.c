@@ -3,8 +3,10 @@
  *
  * States (enum peer_link_state in peer.h): CONNECTING -> TLS_HANDSHAKE -> HELLO -> READY ->
  * CLOSING -> CLOSED. An accepted connection starts in TLS_HANDSHAKE; any state may go to
- * CLOSING through link_close(), the one close path; an incoming data stream leaves HELLO for
- * CLOSED directly when it is handed over (nothing is closed: the stream layer owns it).
+ * CLOSING through link_close(), the one close path; a data stream, incoming or outgoing
+ * (peer_stream_connect()), leaves HELLO for CLOSED directly when it is handed over (nothing is
+ * closed: the stream layer owns it). An outgoing data stream only writes in HELLO: its
+ * STREAM_HELLO, queued at creation.
  *
  * Every event of a link (rd and wr on its fd, timer, step) enters through link_cb(): it handles
  * the state's timeout, runs link_do_<state>() until the state stops changing, then frees the
@@ -12,7 +14,8 @@
  * only there and in link_destroy(), so a link stays valid through any callback that closes it.
  *
  * Not here: the CONNECTING steps (dial.c), received frames (inbound.c), keepalive
- * (keepalive.c), negotiation (hello.c), buffers (wire.c), the public accessors (peer_link.c).
+ * (keepalive.c), negotiation (hello.c), buffers (wire.c), the public accessors (peer_link.c),
+ * handing outgoing data streams over (peer_stream.c).
  * Threading: the loop thread only.
  */
 #include <errno.h>
@@ -181,6 +184,18 @@ static void link_free(struct peer_link *link)
 	free(link);
 }
 
+/* "peer NAME: " and, for a data stream, "data stream for job J device I: ". */
+static size_t link_why_prefix(const struct peer_link *link, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "peer %s: ", link->name);
+
+	if (link->data && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "data stream for job %llu device %u: ",
+				      (unsigned long long)link->stream.hello.job_id,
+				      link->stream.hello.device_index);
+	return n;
+}
+
 void link_close(struct peer_link *link, int err, const char *fmt, ...)
 {
 	size_t n;
@@ -188,7 +203,7 @@ void link_close(struct peer_link *link, int err, const char *fmt, ...)
 
 	if (link->state >= PEER_LINK_CLOSING)
 		return;
-	n = (size_t)snprintf(link->close_why, sizeof(link->close_why), "peer %s: ", link->name);
+	n = link_why_prefix(link, link->close_why, sizeof(link->close_why));
 	if (n < sizeof(link->close_why)) {
 		va_start(ap, fmt);
 		vsnprintf(link->close_why + n, sizeof(link->close_why) - n, fmt, ap);
@@ -218,6 +233,8 @@ static void link_notify(struct peer_link *link)
 		free(w);
 		done(NULL, err, link->close_why, arg);
 	}
+	if (link->data)
+		peer_stream_failed(link, err, link->close_why);
 	if (link->was_ready && set->on_closed)
 		set->on_closed(link, link->close_err, link->close_why, set->on_closed_arg);
 }
@@ -310,7 +327,7 @@ static void link_do_connecting(struct peer_link *link)
 	}
 	dial_free(link);
 	link_tune(link);
-	r = sock_set_nodelay(link->fd);
+	r = link->data ? 0 : sock_set_nodelay(link->fd);
 	if (r < 0)
 		log_msg(LOG_LVL_WARNING, r, "peer %s: cannot set TCP_NODELAY", link->name);
 	r = tls_conn_new(link->ctx, link->fd, TLS_ROLE_CLIENT, host, &link->tls);
@@ -342,7 +359,7 @@ static void link_do_tls_handshake(struct peer_link *link)
 		 tls_conn_version(link->tls), tls_conn_cipher(link->tls),
 		 tls_conn_ktls_send(link->tls) ? "on" : "off",
 		 tls_conn_ktls_recv(link->tls) ? "on" : "off");
-	if (link->outgoing) {
+	if (link->outgoing && !link->data) {
 		hello_make(&hello, link->set->host_identity);
 		if (link_queue(link, &hello) < 0)
 			return;
@@ -361,7 +378,10 @@ static void link_pump(struct peer_link *link)
 
 static void link_do_hello(struct peer_link *link)
 {
-	link_pump(link);
+	if (!link->data)
+		link_pump(link);
+	else if (link_flush(link) == 0 && link->out.len == 0)
+		peer_stream_deliver(link);
 }
 
 static void link_do_ready(struct peer_link *link)
@@ -500,6 +520,8 @@ static short link_wanted(const struct peer_link *link)
 		return link_dir(link->want, EV_READ);
 	case PEER_LINK_HELLO:
 	case PEER_LINK_READY:
+		if (link->data) /* only its STREAM_HELLO to write; the new owner reads */
+			return link->out.len ? link_dir(link->wr_want, EV_WRITE) : 0;
 		return link_dir(link->rd_want, EV_READ) |
 		       (link->out.len ? link_dir(link->wr_want, EV_WRITE) : 0);
 	default:
@@ -535,19 +557,11 @@ static void link_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- creation ---- */
 
-int link_connect(struct peer_set *set, const char *addr, const char *expect_host,
-		 peer_connect_fn *done, void *arg)
+/* Starts a new outgoing link from the loop: every failure from here on closes it. */
+static void link_dial(struct peer_link *link, const char *addr, const char *expect_host)
 {
-	struct peer_link *link;
-	int r = link_new(set, addr, true, &link);
+	struct peer_set *set = link->set;
 
-	if (r < 0)
-		return r;
-	r = link_wait(link, done, arg);
-	if (r < 0) {
-		link_free(link);
-		return r;
-	}
 	snprintf(link->dial.expect_host, sizeof(link->dial.expect_host), "%s",
 		 expect_host ? expect_host : "");
 	link_timer(link, set->opts.connect_timeout_ms);
@@ -566,12 +580,49 @@ int link_connect(struct peer_set *set, const char *addr, const char *expect_host
 		link->ctx = tls_ctx_ref(set->tls);
 		dial_start(link);
 	}
+}
+
+int link_connect(struct peer_set *set, const char *addr, const char *expect_host,
+		 peer_connect_fn *done, void *arg)
+{
+	struct peer_link *link;
+	int r = link_new(set, addr, true, &link);
+
+	if (r < 0)
+		return r;
+	r = link_wait(link, done, arg);
+	if (r < 0) {
+		link_free(link);
+		return r;
+	}
+	link_dial(link, addr, expect_host);
+	return 0;
+}
+
+int link_connect_stream(struct peer_set *set, const char *addr, const char *expect_host,
+			const struct link_stream *s)
+{
+	struct peer_msg m = { .type = FRAME_STREAM_HELLO, .u.stream_hello = s->hello };
+	struct peer_link *link;
+	int r = link_new(set, addr, true, &link);
+
+	if (r < 0)
+		return r;
+	link->data = true;
+	link->stream = *s;
+	r = link_send(link, &m);
+	if (r < 0) {
+		link_free(link);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	link_dial(link, addr, expect_host);
 	return 0;
 }
 
 bool link_matches(const struct peer_link *link, const char *addr, const char *expect_host)
 {
-	return link->outgoing && link->state < PEER_LINK_CLOSING && strcmp(link->addr, addr) == 0 &&
+	return link->outgoing && !link->data && link->state < PEER_LINK_CLOSING &&
+	       strcmp(link->addr, addr) == 0 &&
 	       strcmp(link->dial.expect_host, expect_host ? expect_host : "") == 0;
 }
 

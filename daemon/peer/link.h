@@ -1,7 +1,8 @@
 /*
  * link.h - the body of struct peer_link and the functions the link's files share: link.c (the
  * state machine), inbound.c (received frames), dial.c (CONNECTING), keepalive.c (PING/PONG),
- * peer_link.c (public API). Threading: the loop thread only.
+ * peer_link.c (public API), peer_stream.c (outgoing data streams). Threading: the loop thread
+ * only.
  */
 #ifndef VFIO_MIGD_PEER_LINK_H
 #define VFIO_MIGD_PEER_LINK_H
@@ -44,6 +45,17 @@ struct link_dial {
 	char why[LINK_WHY_MAX];		 /* and its text */
 };
 
+/*
+ * Outgoing data streams (peer_stream_connect()): a link that runs CONNECTING and
+ * TLS_HANDSHAKE like any outgoing link, then, in HELLO, only writes the STREAM_HELLO queued at
+ * creation and is handed over (HELLO -> CLOSED) as soon as it is written. It never reads.
+ */
+struct link_stream {
+	struct peer_stream_hello hello;
+	peer_stream_dial_fn *done; /* NULL once told or cancelled */
+	void *arg;
+};
+
 /* READY links: liveness and round-trip time. Times are CLOCK_MONOTONIC microseconds. */
 struct link_keepalive {
 	uint64_t last_rx_us;	 /* when the last frame arrived */
@@ -57,7 +69,8 @@ struct peer_link {
 	struct peer_set *set;
 	TAILQ_ENTRY(peer_link) entry;
 	enum peer_link_state state;
-	bool outgoing;	/* we connected (always a control link) */
+	bool outgoing;	/* we connected */
+	bool data;	/* an outgoing data stream (stream below), never a control link */
 	bool tls_up;	/* handshake done, no fatal TLS result since: I/O allowed */
 	bool notified;	/* waiters and the closed callback have been told */
 	bool was_ready; /* reached READY: report the close to the closed callback */
@@ -74,6 +87,7 @@ struct peer_link {
 	struct wire_buf in, out;
 	struct link_dial dial;
 	struct link_waiter *waiters;
+	struct link_stream stream;
 	struct link_keepalive ka;
 	char addr[ADDR_TEXT_MAX];
 	char identity[LINK_IDENTITY_MAX];
@@ -98,7 +112,15 @@ struct peer_link {
 int link_connect(struct peer_set *set, const char *addr, const char *expect_host,
 		 peer_connect_fn *done, void *arg);
 
-/* Whether link is an outgoing link to addr/expect_host that is not closing. */
+/*
+ * A new outgoing data stream link to addr announcing s->hello, with s->done as its one
+ * callback, started from the loop; every failure is reported through s->done. Returns 0,
+ * -EINVAL (s->hello breaks a rule: proto_last_error()) or -ENOMEM (done never called).
+ */
+int link_connect_stream(struct peer_set *set, const char *addr, const char *expect_host,
+			const struct link_stream *s);
+
+/* Whether link is an outgoing control link to addr/expect_host that is not closing. */
 bool link_matches(const struct peer_link *link, const char *addr, const char *expect_host);
 
 /* Adds a waiter to a link not closing; told from the loop. Returns 0 or -ENOMEM. */
@@ -167,6 +189,14 @@ void link_fmt_ms(uint64_t ms, char *buf, size_t len);
 void dial_start(struct peer_link *link);
 int dial_step(struct peer_link *link);
 void dial_free(struct peer_link *link);
+
+/*
+ * peer_stream.c. peer_stream_deliver(): a data stream link whose STREAM_HELLO is written:
+ * hands fd and TLS to its done callback and leaves the link CLOSED. peer_stream_failed(): tells
+ * the done callback of a data stream link that closed before (once; no-op afterwards).
+ */
+void peer_stream_deliver(struct peer_link *link);
+void peer_stream_failed(struct peer_link *link, int err, const char *why);
 
 /*
  * inbound.c, HELLO and READY: reads and handles frames until TLS would block, the state

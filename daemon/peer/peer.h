@@ -11,8 +11,10 @@
  * An incoming connection is a control link or a data stream: after the TLS handshake its
  * first frame decides. PEER_HELLO makes a control link; STREAM_HELLO hands the connection
  * (fd, TLS session, bytes already read) to the callback of peer_set_on_stream(), which owns it
- * from then on. Outgoing connections made here are always control links; data streams are
- * opened by the migrate layer.
+ * from then on. Outgoing connections are control links (peer_connect()) or data streams
+ * (peer_stream_connect(): TCP and TLS as for a control link, then STREAM_HELLO, then the
+ * connection is handed to the caller; never a control link: no HELLO, no keepalive, not
+ * listed by peer_set_links()).
  *
  * HELLO: the connecting side sends its HELLO right after the TLS handshake; the accepting
  * side answers with its own as soon as the first frame shows a control link. Each side then
@@ -24,8 +26,8 @@
  * interval; any received frame is liveness; after keepalive_count unanswered PINGs the link
  * is declared dead, so a dead peer is noticed interval * (count + 1) after its last frame.
  * One PING is also sent when the link becomes READY so the RTT is known early. Every link
- * socket has SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT and TCP_USER_TIMEOUT; control links also
- * TCP_NODELAY.
+ * socket, data streams included, has SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT and
+ * TCP_USER_TIMEOUT; control links also TCP_NODELAY (data streams carry bulk data).
  *
  * Memory is bounded per link: the input holds at most one frame plus one read, each frame
  * checked against its type's cap from the header before its body is buffered; the output
@@ -152,8 +154,8 @@ int peer_set_new(struct event_base *base, const struct peer_options *opts, struc
 /*
  * Closes every link and listener and frees the set. Links are closed through the usual path
  * with "daemon shutting down": close_notify is tried once without waiting, pending
- * peer_connect() callbacks get -ECANCELED and READY links are reported to the closed
- * callback, from inside this call; those callbacks must not call peer_* functions other than
+ * peer_connect() and peer_stream_connect() callbacks get -ECANCELED and READY links are
+ * reported to the closed callback, from inside this call; those callbacks must not call peer_* functions other than
  * the link accessors. NULL-safe.
  */
 void peer_set_free(struct peer_set *set);
@@ -190,7 +192,8 @@ void peer_set_on_closed(struct peer_set *set, peer_closed_fn *fn, void *arg);
 void peer_set_on_stream(struct peer_set *set, peer_stream_fn *fn, void *arg);
 
 /*
- * Iterates the links not yet closing, in creation order: prev NULL gives the first, NULL
+ * Iterates the links not yet closing (control links: data streams being dialed are not
+ * listed), in creation order: prev NULL gives the first, NULL
  * means no more. Closing a link while iterating is allowed (it stays valid until return to
  * the loop).
  */
@@ -218,6 +221,62 @@ struct peer_link *peer_set_links(struct peer_set *set, struct peer_link *prev);
  */
 int peer_connect(struct peer_set *set, const char *addr, const char *expect_host,
 		 unsigned int flags, peer_connect_fn *done, void *arg);
+
+/* An outgoing data stream, connected and announced (see peer_stream_connect()). */
+struct peer_stream_dialed {
+	int fd;		      /* the connected TCP socket, non-blocking; the callee owns it */
+	struct tls_conn *tls; /* its TLS session; the callee owns it: tls_conn_free(), then close */
+	const char *addr;     /* the address given to peer_stream_connect() */
+	const char *identity; /* the allow-list entry the peer matched ("dns:hostb.test") */
+	const char *fingerprint; /* SHA-256 of the peer's certificate, lower-case hex */
+};
+
+/*
+ * A peer_stream_connect() result: err 0, why "" and s, whose fd and tls are the callee's from
+ * the start of the call; or err < 0, why (one line naming the peer, the job, the device and
+ * what failed, as logged) and s NULL. why and s (and the strings in it) are valid during the
+ * call only.
+ */
+typedef void peer_stream_dial_fn(void *arg, int err, const char *why, struct peer_stream_dialed *s);
+
+/*
+ * Opens an outgoing data stream to addr, as peer_connect() opens a control link: name lookup
+ * in a helper thread, TCP connect under connect_timeout, the TLS handshake as client with the
+ * set's current TLS context under handshake_timeout (expect_host and the allow-list as for
+ * peer_connect()), TCP keepalive and TCP_USER_TIMEOUT as on every link (no TCP_NODELAY). It
+ * then sends hello (copied) as the STREAM_HELLO frame and hands the connection over; nothing
+ * is read from it here, so every byte the peer sends is left for the new owner. The
+ * connection is never a control link: no HELLO, no keepalive, never listed by
+ * peer_set_links(), never reused; it counts against max_links until handed over.
+ *
+ * done is called exactly once, from the loop, never from inside this call, unless
+ * peer_stream_cancel() comes first: done(arg, 0, "", s) once STREAM_HELLO was written, or
+ * done(arg, -errno, why, NULL) with the errors of peer_connect() (-EINVAL, -ENOENT,
+ * -ECONNREFUSED..., -ETIMEDOUT, -EACCES, -EPROTO, -ECONNRESET, -ENOKEY, -EMFILE, -EAGAIN) and
+ * -ECANCELED from inside peer_set_free(). done must not call peer_set_free().
+ *
+ * Success means the peer completed the TLS handshake, not that it took the stream: in TLS 1.3
+ * the server checks our certificate after our side of the handshake is done, and the peer
+ * answers nothing to a STREAM_HELLO. A peer that refuses our certificate or the stream (no
+ * migration expects it) closes the connection, which the new owner sees on its first read
+ * (-EACCES, close_notify or -ECONNRESET).
+ *
+ * Returns 0, -EINVAL (done or hello NULL, or a hello field breaks a rule of STREAM_HELLO:
+ * job_id 0, device_index >= PROTO_JOB_DEVICES_MAX, a token empty or not printable ASCII;
+ * reason in proto_last_error()),
+ * or -ENOMEM; done is then never called.
+ */
+int peer_stream_connect(struct peer_set *set, const char *addr, const char *expect_host,
+			const struct peer_stream_hello *hello, peer_stream_dial_fn *done,
+			void *arg);
+
+/*
+ * Abandons every peer_stream_connect() of the set that was made with this arg and whose done
+ * has not been called yet: their connections are closed (logged "cancelled") and done is
+ * never called for them. Returns how many there were. For a job giving up before its streams
+ * are connected; callable from any peer callback.
+ */
+unsigned int peer_stream_cancel(struct peer_set *set, void *arg);
 
 /*
  * Queues msg (encoded with peer_msg_encode()) on a READY link and returns at once; the loop

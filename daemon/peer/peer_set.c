@@ -181,7 +181,7 @@ struct peer_link *peer_set_links(struct peer_set *set, struct peer_link *prev)
 {
 	struct peer_link *link = prev ? TAILQ_NEXT(prev, entry) : TAILQ_FIRST(&set->links);
 
-	while (link && link->state >= PEER_LINK_CLOSING)
+	while (link && (link->state >= PEER_LINK_CLOSING || link->data))
 		link = TAILQ_NEXT(link, entry);
 	return link;
 }

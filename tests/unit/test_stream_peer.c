@@ -138,6 +138,117 @@ START_TEST(test_recv_good_source)
 }
 END_TEST
 
+/*
+ * A RECV stream started the way the peer layer hands one over: the source sent STREAM_HELLO
+ * and every DATA frame in one TLS record; the receiver read the hello and a little more (the
+ * handoff's `rest`, given as prefix), and the rest of the record waits decrypted inside the
+ * TLS session while the socket has nothing left to read. The stream must take the prefix
+ * first, then the session's bytes without waiting for the socket (it would wait forever: END
+ * is sent only after every byte arrived), then END from the socket. The prefix ends inside a
+ * frame header, inside a body, on a frame boundary, or is empty.
+ */
+#define SMALL_SPEC "size=4K,flags=stop_copy|p2p"
+
+static const size_t prefix_cuts[] = { 3, FRAME_DATA_PREFIX + 100, FRAME_DATA_PREFIX + 1000, 0 };
+
+/* Reads exactly len bytes from a non-blocking end, waiting for the socket when TLS asks. */
+static void read_exact_nb(struct end *e, uint8_t *buf, size_t len)
+{
+	struct pollfd p = { .fd = e->fd, .events = POLLIN };
+	ssize_t n;
+
+	while (len) {
+		n = tls_conn_read(e->tls, buf, len);
+		if (n == -EAGAIN) {
+			ck_assert_int_eq(poll(&p, 1, WAIT_MS), 1);
+			continue;
+		}
+		ck_assert_msg(n > 0, "read: %zd %s", n, tls_conn_error(e->tls));
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* STREAM_HELLO and the whole stream of data in frames of 1000 bytes, into wire. */
+static size_t hello_and_frames(const struct buf *data, uint8_t *wire, size_t cap, size_t *hlen)
+{
+	struct peer_msg hello = { .type = FRAME_STREAM_HELLO };
+	size_t len, off, k;
+	uint64_t seq = 0;
+	uint8_t *hbuf;
+
+	hello.u.stream_hello.job_id = 1;
+	hello.u.stream_hello.device_index = INDEX;
+	strcpy(hello.u.stream_hello.token, "tok");
+	ck_assert_int_eq(peer_msg_encode(&hello, &hbuf, hlen), 0);
+	memcpy(wire, hbuf, *hlen);
+	free(hbuf);
+	for (len = *hlen, off = 0; off < data->len; off += k, seq++) {
+		k = data->len - off < 1000 ? data->len - off : 1000;
+		ck_assert_uint_le(len + FRAME_DATA_PREFIX + k, cap);
+		frame_data_prefix_encode(seq, k, wire + len);
+		memcpy(wire + len + FRAME_DATA_PREFIX, data->p + off, k);
+		len += FRAME_DATA_PREFIX + k;
+	}
+	return len;
+}
+
+START_TEST(test_recv_prefix_and_pending)
+{
+	struct backend *src = mk(SMALL_SPEC), *dst = mk(SMALL_SPEC ",seed=99");
+	uint8_t sha[32], want[32], got[32], wire[16384], in[16384];
+	size_t hlen, len, cut = prefix_cuts[_i];
+	struct pollfd p;
+	struct stream_config c;
+	struct stream_stats st;
+	struct stream *rs;
+	struct frame_view f;
+	struct peer_msg m;
+	struct end se, de;
+	struct buf data = { 0 };
+
+	ck_assert(go(src, FSM_STOP_COPY));
+	ck_assert_int_eq(drain(src, 4096, &data), 0);
+	ck_assert(go(dst, FSM_RESUMING));
+	len = hello_and_frames(&data, wire, sizeof(wire), &hlen);
+	link_pair(&se, &de, 0, 0);
+	end_blocking(&se);
+	peer_write(&se, wire, len); /* one write of at most 16 KiB: one TLS record */
+	/* The receiver reads the hello and cut bytes more, like the peer layer would. */
+	read_exact_nb(&de, in, hlen + cut);
+	ck_assert_mem_eq(in, wire, hlen + cut);
+	ck_assert_uint_eq(tls_conn_pending(de.tls), len - hlen - cut);
+	p = (struct pollfd){ .fd = de.fd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 0), 0); /* the socket has nothing more */
+	c = cfg_of(STREAM_RECV, dst, &de);
+	c.prefix = in + hlen;
+	c.prefix_len = cut;
+	rs = start(&c);
+	memset(in, 0, sizeof(in)); /* copied by stream_start(): the caller's buffer is free */
+	/* Every byte arrives before END is even sent. */
+	await_bytes(rs, data.len, WAIT_MS);
+	ck_assert_int_eq(digest_buffer(data.p, data.len, sha), 0);
+	peer_end(&se, INDEX, data.len, sha);
+	f = peer_frame(&se, frame_buf, sizeof(frame_buf));
+	ck_assert_int_eq(f.type, FRAME_STREAM_ACK);
+	ck_assert_int_eq(peer_msg_decode(f.type, f.body, f.body_len, &m), 0);
+	ck_assert_uint_eq(m.u.stream_ack.bytes, data.len);
+	st = finish(rs, WAIT_MS);
+	ck_assert_msg(st.state == STREAM_DONE, "%s", st.message);
+	ck_assert_uint_eq(st.bytes, data.len);
+	ck_assert_uint_eq(st.frames, (data.len + 999) / 1000);
+	go(dst, FSM_STOP);
+	digest_of(src, want);
+	digest_of(dst, got);
+	ck_assert_mem_eq(want, got, 32);
+	stream_free(rs);
+	end_close(&se);
+	backend_free(src);
+	backend_free(dst);
+	buf_free(&data);
+}
+END_TEST
+
 /* A source that lies in STREAM_END about the digest. */
 START_TEST(test_recv_digest_lie)
 {
@@ -630,7 +741,7 @@ START_TEST(test_start_checks)
 	struct end se, de;
 
 	link_pair(&se, &de, 0, 0);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 7; i++) {
 		c = cfg_of(STREAM_SEND, b, &se);
 		if (i == 0)
 			c.role = 0;
@@ -642,8 +753,10 @@ START_TEST(test_start_checks)
 			c.fd = -1;
 		else if (i == 4)
 			c.chunk = STREAM_CHUNK_MIN - 1;
-		else
+		else if (i == 5)
 			c.chunk = FRAME_DATA_MAX + 1;
+		else
+			c.prefix_len = 1; /* and no prefix */
 		ck_assert_int_eq(stream_start(&c, &s), -EINVAL);
 		ck_assert_ptr_null(s);
 	}
@@ -681,6 +794,8 @@ static Suite *stream_peer_suite(void)
 	tcase_add_test(rx, test_recv_end_other_device);
 	tcase_add_test(rx, test_recv_cancel_waiting);
 	tcase_add_test(rx, test_recv_stall);
+	tcase_add_loop_test(rx, test_recv_prefix_and_pending, 0,
+			    sizeof(prefix_cuts) / sizeof(prefix_cuts[0]));
 	suite_add_tcase(s, rx);
 	tcase_set_timeout(tx, 60);
 	tcase_add_test(tx, test_send_framing);
