@@ -159,6 +159,8 @@ int fsm_validate(int cur, int target, uint32_t flags, const char **ret_reason)
 		why = "ERROR is not a state that can be requested";
 	else if (!fsm_state_supported(target, flags))
 		why = "the device's migration flags do not include the requested state";
+	else if (cur == S_ERR)
+		why = "the device is in ERROR; only a device reset leaves it";
 	else if (!fsm_state_supported(cur, flags))
 		why = "the device is in a state its flags do not allow (driver bug)";
 	else if (cur == S_SCP && (target == S_PCP || target == S_P2P))

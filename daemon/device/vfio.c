@@ -546,7 +546,8 @@ static int vfio_open_located(struct vfio_dev *d, const struct vfio_locate *loc)
 		}
 		if (r != -ENOENT || loc->kind == VFIO_LOCATE_CDEV || loc->group < 0)
 			return r;
-		log_info("%s; using the group API", vfio_err_text());
+		/* expected before 6.6: sysfs has vfio-dev/vfioN (since 6.1) but no cdev node */
+		log_debug("%s; using the group API", vfio_err_text());
 	}
 	return vfio_open_group(d, loc);
 }

@@ -4,7 +4,9 @@
  * What sysfs offers (Linux 6.1 and later):
  *   /sys/bus/pci/devices/<addr>, /sys/bus/mdev/devices/<uuid>   the device (a symlink)
  *     iommu_group -> .../kernel/iommu_groups/<N>                 its group, if any
- *     vfio-dev/vfioN                                             its cdev (6.6+, CONFIG_VFIO_DEVICE_CDEV)
+ *     vfio-dev/vfioN                                             its cdev (node in /dev since 6.6,
+ *                                                                CONFIG_VFIO_DEVICE_CDEV; the sysfs
+ *                                                                entry alone exists since 6.1)
  *     driver -> .../drivers/<name>, vendor, device, mdev_type    identity, for describe
  *   /sys/kernel/iommu_groups/<N>/devices/<name>                  the members of group N
  *   /sys/class/vfio-dev/vfioN/device -> the device               a cdev's device
