@@ -99,6 +99,7 @@ static void daemon_apply_reload(struct daemon *d, struct config *next)
 	log_set_level(next->daemon.log_level);
 	d->cfg.daemon.log_level = next->daemon.log_level;
 	d->cfg.limits = next->limits;
+	daemon_reload_migrate(d);
 	config_free(next);
 	log_notice("reload: configuration applied (TLS material for new connections, log "
 		   "level, limits)");
@@ -168,6 +169,8 @@ int daemon_new(const struct daemon_args *args, struct config *cfg, struct daemon
 	if (r == 0)
 		r = daemon_start_peers(d);
 	if (r == 0)
+		r = daemon_start_migrate(d);
+	if (r == 0)
 		r = daemon_start_control(d);
 	if (r < 0)
 		goto err;
@@ -194,6 +197,7 @@ void daemon_free(struct daemon *d)
 	if (!d)
 		return;
 	daemon_stop_control(d);
+	daemon_stop_migrate(d);
 	daemon_stop_peers(d);
 	registry_free(d->devices);
 	for (size_t i = 0; i < sizeof(d->sig) / sizeof(d->sig[0]); i++) {

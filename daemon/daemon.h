@@ -2,8 +2,9 @@
  * daemon.h - the running daemon: its event loop and everything hanging off it.
  *
  * Owns the libevent base, the running configuration, the device registry, the current TLS
- * context, the control server and the peer set, and the signal handling that stops (SIGTERM,
- * SIGINT) and reloads (SIGHUP) them. main.c only parses options and calls these.
+ * context, the control server, the peer set and the migration engine, and the signal handling
+ * that stops (SIGTERM, SIGINT) and reloads (SIGHUP) them. main.c only parses options and calls
+ * these.
  *
  * Threading: everything here runs on the event loop thread.
  */

@@ -1,6 +1,7 @@
 /*
  * daemon_control.c - the control server and what it asks of the daemon: daemon info and the
- * peer operations (connect, list), answered from the peer set.
+ * peer operations (connect, list), answered from the peer set; the job operations come from
+ * daemon_migrate.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "control.h"
 #include "daemon_int.h"
 #include "log.h"
+#include "migrate.h"
 #include "peer.h"
 #include "tls.h"
 
@@ -76,6 +78,7 @@ static void daemon_info_cb(void *arg, struct ctl_daemon_info *ret)
 		daemon_ktls_state(d, &ret->tls.ktls_tx, &ret->tls.ktls_rx);
 	}
 	ret->uptime_s = (daemon_now_ms() - d->started_ms) / 1000;
+	ret->active_jobs = migrate_active_jobs(d->migrate);
 	for (size_t i = 0; (addr = peer_set_listening(d->peers, i)) && i < PROTO_LISTEN_MAX; i++)
 		snprintf(ret->listen[ret->n_listen++], sizeof(ret->listen[0]), "%s", addr);
 }
@@ -136,6 +139,7 @@ int daemon_start_control(struct daemon *d)
 		.daemon_info = daemon_info_cb,
 		.peer_connect = daemon_connect_cb,
 		.peer_list = daemon_peer_list_cb,
+		.jobs = &daemon_jobs,
 		.arg = d,
 	};
 	char err[512];

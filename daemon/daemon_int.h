@@ -15,6 +15,8 @@ struct event;
 struct tls_ctx;
 struct peer_set;
 struct control_server;
+struct control_jobs;
+struct migrate;
 
 struct daemon {
 	const struct daemon_args *args;
@@ -25,6 +27,7 @@ struct daemon {
 	struct tls_ctx *tls; /* last good context, NULL without TLS material */
 	struct peer_set *peers;
 	struct control_server *control;
+	struct migrate *migrate;
 	uint64_t started_ms; /* daemon_now_ms() at start */
 };
 
@@ -39,6 +42,14 @@ int daemon_start_peers(struct daemon *d);
 void daemon_stop_peers(struct daemon *d);
 /* Makes ctx (taking its reference; NULL keeps the old one) the context for new connections. */
 void daemon_swap_tls(struct daemon *d, struct tls_ctx *ctx);
+
+/* daemon_migrate.c: the migration engine (after the peer set, before the control server). */
+int daemon_start_migrate(struct daemon *d);
+void daemon_stop_migrate(struct daemon *d);
+/* Hands the running configuration's limits to the engine (SIGHUP). */
+void daemon_reload_migrate(struct daemon *d);
+/* The job operations of the control server. */
+extern const struct control_jobs daemon_jobs;
 
 /* daemon_control.c: the control server and the daemon-level operations it calls back. */
 int daemon_start_control(struct daemon *d);

@@ -17,7 +17,8 @@
  * request's serial can be read, and closes that client only.
  *
  * What the daemon supplies is struct control_env: the device registry and callbacks for
- * what lives outside this module (daemon info, peer links).
+ * what lives outside this module (daemon info, peer links, migration jobs). Clients that
+ * subscribe receive job events (control_events_publish()) on the same connection.
  *
  * Threading: everything runs on the thread of the event loop the server was made with,
  * including every env callback and every completion. Blocking: device_add opens a VFIO
@@ -33,6 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ctl_event.h"
 #include "ctl_reply.h"
 
 struct event_base;
@@ -76,6 +78,38 @@ typedef void control_peer_done_fn(void *done_arg, int err, const char *message,
 				  const struct ctl_peer_info *info);
 
 /*
+ * The completion of a jobs->wait() call: err 0 and st (the finished job's status), or
+ * err < 0 with e (code and message) and st the last status if known (may be NULL). Both are
+ * read during the call only. Called exactly once per accepted wait, on the loop thread.
+ */
+typedef void control_job_done_fn(void *done_arg, int err, const struct proto_error *e,
+				 const struct ctl_job_status *st);
+
+/*
+ * The migration jobs, as the daemon's migrate engine provides them (daemon/migrate/migrate.h
+ * has the full contracts). Every callback receives env->arg; who names the requesting client
+ * for the audit log ("pid=123 uid=0"). A callback returns 0, or -errno with *err filled (the
+ * reply's code, device and message). wait: as peer_connect, done is called exactly once,
+ * from inside the call or later, and the server keeps done_arg valid until then; the daemon
+ * must complete every accepted wait, also at shutdown.
+ */
+struct control_jobs {
+	int (*prepare)(void *arg, const struct ctl_prepare_incoming *req, const char *who,
+		       struct ctl_prepare_result *ret, struct proto_error *err);
+	int (*migrate)(void *arg, const struct ctl_migrate *req, const char *who, uint64_t *ret_id,
+		       struct proto_error *err);
+	int (*status)(void *arg, uint64_t id, struct ctl_job_status *ret, struct proto_error *err);
+	uint32_t (*list)(void *arg, struct ctl_job_status *v, uint32_t max);
+	int (*cancel)(void *arg, uint64_t id, const char *who, struct proto_error *err);
+	int (*switchover)(void *arg, uint64_t id, const char *who, struct proto_error *err);
+	int (*resume)(void *arg, uint64_t id, const char *who, struct proto_error *err);
+	int (*set_bandwidth)(void *arg, uint64_t id, uint64_t bps, const char *who,
+			     struct proto_error *err);
+	int (*wait)(void *arg, uint64_t id, uint32_t timeout_ms, control_job_done_fn *done,
+		    void *done_arg, struct proto_error *err);
+};
+
+/*
  * What the daemon provides. Every callback runs on the loop thread and receives arg. A NULL
  * callback makes its operations answer UNSUPPORTED.
  *
@@ -102,6 +136,7 @@ struct control_env {
 	int (*peer_connect)(void *arg, const char *address, const char *expect_host,
 			    control_peer_done_fn *done, void *done_arg);
 	uint32_t (*peer_list)(void *arg, struct ctl_peer_info *peers, uint32_t max);
+	const struct control_jobs *jobs; /* NULL: the job operations answer UNSUPPORTED */
 	void *arg;
 };
 
@@ -142,6 +177,13 @@ unsigned int control_server_clients(const struct control_server *srv);
 
 /* The socket path ("" when unknown for an activated socket). */
 const char *control_server_path(const struct control_server *srv);
+
+/*
+ * Sends ev to every client that subscribed to its job (or to every job), each with its own
+ * sequence number. A subscriber whose queued output would pass max_output is closed (it does
+ * not read). Loop thread; NULL srv is a no-op.
+ */
+void control_events_publish(struct control_server *srv, const struct ctl_event *ev);
 
 /* Whether a client with this uid may use the socket: root always, anyone with an empty list. */
 bool control_uid_allowed(const uid_t *allowed, size_t n, uid_t uid);

@@ -35,10 +35,7 @@ struct control_call {
 	unsigned int n_fds;
 };
 
-/*
- * Every operation and its handler. Job operations come with daemon/migrate/: each will
- * replace control_ops_no_jobs in its own entry.
- */
+/* Every operation and its handler. */
 static control_op_fn *const call_ops[CTL_OP_MAX + 1] = {
 	[CTL_OP_HELLO] = control_ops_hello,
 	[CTL_OP_DAEMON_INFO] = control_ops_daemon_info,
@@ -47,16 +44,16 @@ static control_op_fn *const call_ops[CTL_OP_MAX + 1] = {
 	[CTL_OP_DEVICE_REMOVE] = control_device_remove,
 	[CTL_OP_DEVICE_INFO] = control_device_info,
 	[CTL_OP_DEVICE_SET_STATE] = control_device_set_state,
-	[CTL_OP_PREPARE_INCOMING] = control_ops_no_jobs,
-	[CTL_OP_MIGRATE] = control_ops_no_jobs,
-	[CTL_OP_JOB_STATUS] = control_ops_no_jobs,
-	[CTL_OP_JOB_LIST] = control_ops_no_jobs,
-	[CTL_OP_JOB_CANCEL] = control_ops_no_jobs,
-	[CTL_OP_JOB_SWITCHOVER] = control_ops_no_jobs,
-	[CTL_OP_JOB_RESUME] = control_ops_no_jobs,
-	[CTL_OP_JOB_SET_BANDWIDTH] = control_ops_no_jobs,
-	[CTL_OP_JOB_WAIT] = control_ops_no_jobs,
-	[CTL_OP_SUBSCRIBE] = control_ops_no_jobs,
+	[CTL_OP_PREPARE_INCOMING] = control_job_prepare,
+	[CTL_OP_MIGRATE] = control_job_migrate,
+	[CTL_OP_JOB_STATUS] = control_job_status,
+	[CTL_OP_JOB_LIST] = control_job_list,
+	[CTL_OP_JOB_CANCEL] = control_job_cancel,
+	[CTL_OP_JOB_SWITCHOVER] = control_job_switchover,
+	[CTL_OP_JOB_RESUME] = control_job_resume,
+	[CTL_OP_JOB_SET_BANDWIDTH] = control_job_bandwidth,
+	[CTL_OP_JOB_WAIT] = control_job_wait,
+	[CTL_OP_SUBSCRIBE] = control_events_subscribe,
 	[CTL_OP_PEER_CONNECT] = control_peer_connect,
 	[CTL_OP_PEER_LIST] = control_peer_list,
 };

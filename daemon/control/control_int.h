@@ -137,6 +137,9 @@ struct control_client {
 	struct control_input in;
 	struct control_buf out;
 	TAILQ_HEAD(control_call_list, control_call) calls; /* async calls owed a reply */
+	bool subscribed;    /* SUBSCRIBE: job events go to this client (control_events.c) */
+	uint64_t sub_job;   /* the job subscribed to, 0: every job */
+	uint64_t event_seq; /* the last event's sequence number on this connection */
 	unsigned int n_calls;
 	char why[CONTROL_WHY_MAX]; /* FLUSHING: the reason, logged when the socket closes */
 };
@@ -224,7 +227,6 @@ int control_call_error(struct ctl_reply *rep, int err, uint32_t code_override, c
 /* control_ops.c */
 control_op_fn control_ops_hello;
 control_op_fn control_ops_daemon_info;
-control_op_fn control_ops_no_jobs;
 
 /* control_device.c */
 control_op_fn control_device_list;
@@ -234,6 +236,22 @@ control_op_fn control_device_info;
 control_op_fn control_device_set_state;
 /* Forgets the origins of every device (server teardown). */
 void control_device_forget_all(struct control_server *srv);
+
+/* control_job.c: the job operations, through env.jobs */
+control_op_fn control_job_prepare;
+control_op_fn control_job_migrate;
+control_op_fn control_job_status;
+control_op_fn control_job_list;
+control_op_fn control_job_cancel;
+control_op_fn control_job_switchover;
+control_op_fn control_job_resume;
+control_op_fn control_job_bandwidth;
+control_op_fn control_job_wait;
+/* "pid=123 uid=0" for the audit log; "pid=? uid=?" once the client has gone. */
+const char *control_job_who(const struct control_call *call, char *buf, size_t len);
+
+/* control_events.c */
+control_op_fn control_events_subscribe;
 
 /* control_peer.c */
 control_op_fn control_peer_connect;

@@ -1,6 +1,5 @@
 /*
- * control_ops.c - the daemon-level operations: hello (version negotiation), daemon_info,
- * and the answer to the migration job operations until daemon/migrate/ provides them.
+ * control_ops.c - the daemon-level operations: hello (version negotiation) and daemon_info.
  * Threading: the loop thread only.
  */
 #include <errno.h>
@@ -56,11 +55,4 @@ int control_ops_daemon_info(struct control_call *call, const struct ctl_request 
 	if (srv->env.daemon_info)
 		srv->env.daemon_info(srv->env.arg, info);
 	return CONTROL_REPLY_NOW;
-}
-
-int control_ops_no_jobs(struct control_call *call, const struct ctl_request *req,
-			struct ctl_reply *rep)
-{
-	return control_call_error(rep, -EOPNOTSUPP, PROTO_ERR_UNSUPPORTED, NULL,
-				  "migration jobs are not available in this version of vfio-migd");
 }

@@ -1,0 +1,243 @@
+/*
+ * migrate_int.h - the bodies of the engine and its jobs, and the functions the engine's files
+ * share: migrate.c (the engine, wake-ups, peer callbacks), migrate_ops.c (the orchestrator's
+ * operations), job.c (one job: phases, status, events, waits), rollback.c (abort and
+ * rollback), source.c and dest.c (the two sides of the protocol), switchover.c (when and how
+ * the source stops its devices), token.c, converge.c.
+ * Not for other modules. Threading: the loop thread only, except migrate_stream_notify().
+ */
+#ifndef VFIO_MIGD_MIGRATE_MIGRATE_INT_H
+#define VFIO_MIGD_MIGRATE_MIGRATE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "device.h"
+#include "log.h"
+#include "migrate.h"
+#include "ratelimit.h"
+#include "stream.h"
+#include "token.h"
+
+struct event;
+struct job;
+
+/* One device of a job. Source: source_id is local; destination: target_id is. */
+struct job_dev {
+	struct job *job; /* back pointer: the argument of this device's stream dial */
+	uint32_t index;	 /* position in PREPARE: the data stream's device index */
+	char source_id[PROTO_ID_MAX + 1];
+	char target_id[PROTO_ID_MAX + 1];
+	struct device *dev;  /* the local device, claimed for the job; NULL once released */
+	enum fsm_state last; /* its state when it was released (for the status) */
+	uint8_t *metadata;   /* source: to send; destination: received (malloc'ed) */
+	size_t metadata_len;
+	enum fsm_state orig;	/* source: the state to return to on rollback */
+	bool precopy;		/* source: streams in PRE_COPY while running */
+	bool dialing;		/* source: peer_stream_connect() in flight */
+	int fd;			/* source: dialed, stream not started yet; else -1 */
+	struct tls_conn *tls;	/* with fd */
+	struct stream *stream;	/* running or finished, until freed */
+	struct stream_stats st; /* the last snapshot; kept once the stream is freed */
+	bool has_st;		/* st holds a snapshot */
+	bool loaded;		/* source: LOADED received; destination: RESUMING -> STOP done */
+	bool touched;		/* destination: moved towards RESUMING (reset on rollback) */
+	bool reset;		/* rollback (or a failed arc) had to reset the device */
+	uint64_t estimate;	/* source: full stop-copy bytes when the job started */
+	uint64_t stopcopy_base; /* source: bytes sent when the device entered STOP_COPY */
+	bool stopcopy;		/* source: the device reached STOP_COPY */
+};
+
+struct job_waiter {
+	TAILQ_ENTRY(job_waiter) entry;
+	struct job *job;
+	struct event *timer; /* NULL without timeout */
+	uint32_t timeout_ms;
+	migrate_wait_fn *done;
+	void *arg;
+};
+
+TAILQ_HEAD(job_waiter_list, job_waiter);
+
+struct job {
+	struct migrate *m;
+	TAILQ_ENTRY(job) entry;
+	uint64_t id;
+	uint32_t role;	/* enum ctl_role */
+	uint32_t phase; /* enum ctl_phase */
+	uint32_t final; /* ABORTING: the terminal phase it ends in (FAILED or CANCELLED) */
+	char who[64];	/* the requester, for the audit log: "pid=1 uid=0" */
+	char peer[PROTO_ADDR_MAX + 1];	   /* source: address dialed; dest: source identity */
+	char identity[PROTO_ADDR_MAX + 1]; /* dest: the bound source identity; source: the
+					      identity the destination's certificate matched */
+	char token[PROTO_TOKEN_MAX + 1];   /* dest: the token; source: the one presented */
+	uint64_t peer_job;	/* source: the destination's job id; dest: the source's */
+	struct peer_link *link; /* the control link, NULL before connect and once closed */
+	bool peer_knows;	/* the peer has a job for this one: an abort must be told */
+	bool abort_sent;	/* PEER_ABORT or LOAD_FAILED went out */
+	bool token_used;	/* dest: a PREPARE consumed the token */
+	bool committed;		/* source: COMMIT sent; dest: COMMIT received */
+	bool commit_acked;	/* source: COMMIT_ACK received */
+	bool converged;		/* source: CONVERGED was announced */
+	bool limit_warned;	/* source: said that the limit cannot be met */
+	bool switchover_asked;	/* source: job_switchover came */
+	bool precopy;		/* pre-copy requested */
+	bool switchover_manual, resume_manual;
+	uint32_t downtime_limit_ms;
+	uint64_t timeout_ms; /* source: the job timeout; dest: the token's lifetime; 0: none */
+	uint64_t bandwidth;  /* the job's cap, 0: unlimited */
+	struct ratelimit *limit;
+	uint32_t n_dev;
+	struct job_dev dev[PROTO_JOB_DEVICES_MAX];
+	uint64_t created_ns, created_ms; /* monotonic ns; Unix ms */
+	uint64_t finished_ns, finished_ms;
+	uint64_t deadline_ns;		/* timeout_ms from creation (monotonic), 0: none */
+	uint64_t reply_deadline_ns;	/* source: PREPARE_REPLY expected by then, 0: none */
+	uint64_t downtime_start_ns;	/* 0 until downtime starts */
+	uint64_t downtime_ms;		/* once known */
+	uint64_t expires_ms;		/* dest: token expiry, Unix ms */
+	uint64_t bw_measured;		/* source: highest throughput its streams showed, B/s */
+	uint64_t last_progress_ns;	/* last PROGRESS event */
+	uint64_t commit_ns;		/* COMMIT sent (source) or received (dest) */
+	struct proto_error error;	/* set when FAILED or CANCELLED */
+	struct event *tick;		/* MIGRATE_TICK_MS while unfinished */
+	struct event *ttl;		/* finished: frees the job */
+	struct job_waiter_list waiters; /* JOB_WAIT calls */
+};
+
+TAILQ_HEAD(job_list, job);
+
+struct migrate {
+	struct event_base *base;
+	struct registry *devices;
+	struct peer_set *peers;
+	struct migrate_limits limits;
+	migrate_event_fn *on_event;
+	void *event_arg;
+	struct ratelimit *host_limit;
+	struct job_list jobs; /* oldest first, finished ones included until their TTL */
+	uint64_t next_id;
+	int wake_fd; /* eventfd: stream workers write, the loop reads */
+	struct event *wake_ev;
+	struct migrate_connect *connects; /* peer_connect() calls in flight (see migrate.c) */
+	struct ctl_event *ev;		  /* scratch for the event being emitted */
+	bool stopping;			  /* migrate_free() runs */
+};
+
+/* Every line about a job starts with "job N: ". */
+#define job_log(j, level, fmt, ...) \
+	log_msg((level), 0, "job %llu: " fmt, (unsigned long long)(j)->id, ##__VA_ARGS__)
+
+/* ---- migrate.c ---- */
+
+/* The stream notify callback: wakes the loop (any thread). arg is the engine. */
+void migrate_stream_notify(struct stream *s, void *arg);
+/* Opens (or reuses) the control link of a source job; the result arrives in
+ * source_connected(). Returns 0 or -ENOMEM. */
+int migrate_connect(struct job *j);
+/* Queues a peer message on the job's link, logging a failure. Returns 0 or -errno. */
+int migrate_send(struct job *j, const struct peer_msg *msg);
+/* Runs what a job does on a wake-up or a tick: streams, convergence, rollback. */
+void migrate_poll(struct job *j);
+/* Unfinished jobs. */
+uint32_t migrate_count_active(const struct migrate *m);
+
+/* ---- job.c ---- */
+
+uint64_t job_now_ns(void);
+uint64_t job_unix_ms(void);
+/* A job with a fresh id in phase first, n devices (fd -1, index i), the tick running, and
+ * a rate limiter; linked into m's list. Returns 0 and *ret, or -ENOMEM. */
+int job_new(struct migrate *m, uint32_t role, uint32_t n, uint32_t first, struct job **ret);
+/* Stops and frees streams, closes dialed fds, frees everything and unlinks. NULL-safe. */
+void job_free(struct job *j);
+struct job *job_find(struct migrate *m, uint64_t id);
+bool job_finished(const struct job *j);
+/* The one phase setter: logs "old -> new", emits PHASE (and FINISHED for a terminal phase,
+ * which also completes the waits, stops the tick and arms the TTL). */
+void job_set_phase(struct job *j, uint32_t phase);
+void job_status(const struct job *j, struct ctl_job_status *ret);
+/* Emits a status-carrying event of kind (JOB_CREATED, PROGRESS, CONVERGED). */
+void job_emit(struct job *j, uint32_t kind);
+/* PROGRESS at most every MIGRATE_PROGRESS_MS, unless force. */
+void job_progress(struct job *j, bool force);
+/* device_set_state() for a job: logged with the job and device, DEVICE_STATE emitted; a
+ * reset during recovery is recorded on jd. Returns device_set_state()'s result. */
+int job_device_set(struct job *j, struct job_dev *jd, enum fsm_state target, enum fsm_state recover,
+		   struct device_change *ret);
+/* device_reset() for a job, recorded and emitted likewise. */
+int job_device_reset(struct job *j, struct job_dev *jd);
+/* The local device id of jd: source_id on the source, target_id on the destination. */
+const char *job_dev_id(const struct job *j, const struct job_dev *jd);
+/* Refreshes jd->st from its stream (if any). */
+void job_dev_snapshot(struct job_dev *jd);
+/* Cancels and frees jd's stream (joining its worker) after a last snapshot. */
+void job_dev_drop_stream(struct job_dev *jd);
+/* Waits: add one, complete all. */
+int job_wait_add(struct job *j, uint32_t timeout_ms, migrate_wait_fn *done, void *arg);
+void job_wait_complete_all(struct job *j, int err, const struct proto_error *e);
+/* Releases the job's devices in the registry. */
+void job_release(struct job *j);
+/* "a->x b->y" (source) or "x y" (destination) into buf; returns buf. */
+const char *job_devices_str(const struct job *j, char *buf, size_t len);
+/* Total bytes its streams moved. */
+uint64_t job_bytes(const struct job *j);
+
+/* ---- rollback.c ---- */
+
+/*
+ * Any failure or cancel before COMMIT: records the error (the first one wins), tells the
+ * peer (PEER_ABORT) when tell_peer and it knows the job, cancels dials and streams, enters
+ * ABORTING and rolls the devices back once every stream has stopped, ending in final
+ * (FAILED or CANCELLED). No-op for a finished or aborting job.
+ */
+void rollback_start(struct job *j, uint32_t final, uint32_t code, const char *device,
+		    bool tell_peer, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* ABORTING: finishes the rollback once every stream is terminal. */
+void rollback_continue(struct job *j);
+/* Daemon stopping: cancels, joins the workers and rolls back now. */
+void rollback_now(struct job *j, const char *why);
+/* Shorthand: rollback_start(j, FAILED, code, device, true, ...). */
+#define job_fail(j, code, device, ...) \
+	rollback_start((j), CTL_PHASE_FAILED, (code), (device), true, __VA_ARGS__)
+/* The reply code for a stream's error. */
+uint32_t rollback_stream_code(int err);
+
+/* ---- source.c ---- */
+
+int source_start(struct migrate *m, const struct ctl_migrate *req, const char *who,
+		 uint64_t *ret_id, struct proto_error *err);
+/* The control link is READY (link) or failed (err, why). */
+void source_connected(struct job *j, struct peer_link *link, int err, const char *why);
+void source_on_message(struct job *j, const struct peer_msg *msg);
+void source_poll(struct job *j);
+/* Every tick: the job's deadlines (timeout, PREPARE_REPLY). */
+void source_tick(struct job *j);
+void source_link_closed(struct job *j, int err, const char *why);
+/* Starts jd's SEND stream on its dialed connection; on failure the job fails. */
+int source_stream_start(struct job *j, struct job_dev *jd);
+
+/* ---- switchover.c ---- */
+
+/* PRECOPY / SWITCHOVER_PENDING: converged? Then switch over (auto) or wait (manual). */
+void switchover_check(struct job *j);
+/* Stops the devices: P2P first, then STOP_COPY; STOP_COPY phase; every stream runs. */
+void switchover_start(struct job *j);
+/* job_switchover: now in PRECOPY or SWITCHOVER_PENDING, or as soon as the streams are up. */
+int switchover_request(struct job *j, const char *who, struct proto_error *err);
+
+/* ---- dest.c ---- */
+
+int dest_prepare_incoming(struct migrate *m, const struct ctl_prepare_incoming *req,
+			  const char *who, struct ctl_prepare_result *ret, struct proto_error *err);
+void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct peer_prepare *p);
+void dest_on_message(struct job *j, const struct peer_msg *msg);
+void dest_on_stream(struct migrate *m, struct peer_stream_handoff *s);
+void dest_poll(struct job *j);
+/* Every tick: the token's expiry. */
+void dest_tick(struct job *j);
+void dest_link_closed(struct job *j, int err, const char *why);
+int dest_resume_request(struct job *j, const char *who, struct proto_error *err);
+
+#endif
