@@ -14,13 +14,18 @@
  *     device-set-state id=ID state=NAME        (RUNNING, STOP, PRE_COPY, ...)
  *     peer-connect address=HOST:PORT [expect_host=NAME]
  *     peer-list
+ *     prepare, migrate, job-status, job-list, job-cancel, job-switchover, job-resume,
+ *     job-bandwidth, job-wait, subscribe      (see ctlprobe_job.c)
  *     raw HEX            send the bytes (whitespace ignored)
  *     raw-file FILE      send the file's bytes
  *
  * Output: "error=NAME" first (OK, NOT_FOUND, ...), then "message=..." and "device=..." for an
  * error, then the result's fields ("state=RUNNING", "device.0.id=gpu0", ...). raw prints every
  * reply it receives the same way, each after a "frame=N type=NAME" line, then "closed=1" if
- * the daemon closed the connection (or "closed=0").
+ * the daemon closed the connection (or "closed=0"). subscribe prints the reply, then one
+ * "event seq=N kind=KIND job=N phase=PHASE ..." line per event until finished=N (default 1)
+ * FINISHED events came (exit 0; 0 waits for the timeout), then "events_end=..." if it stopped
+ * early (exit 2).
  *
  * Exit status: 0 OK reply (raw: the exchange ran), 1 error reply, 2 usage or transport error
  * (connect, write, timeout: -t, default 10 s, on every wait; raw stops -i seconds, default 1,
@@ -39,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctlprobe.h"
+#include "ctl_event.h"
 #include "ctl_reply.h"
 #include "ctl_request.h"
 #include "frame.h"
@@ -54,9 +61,7 @@ struct probe {
 	size_t len;
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,21 +83,19 @@ static double now_s(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ctlprobe [-t SECONDS] [-i SECONDS] SOCKET OP [key=value...]\n"
-			"ops: hello, info, device-list, device-add, device-remove, device-info,\n"
-			"     device-set-state, peer-connect, peer-list, raw HEX, raw-file FILE\n");
+	fprintf(stderr,
+		"usage: ctlprobe [-t SECONDS] [-i SECONDS] SOCKET OP [key=value...]\n"
+		"ops: hello, info, device-list, device-add, device-remove, device-info,\n"
+		"     device-set-state, peer-connect, peer-list, prepare, migrate, job-status,\n"
+		"     job-list, job-cancel, job-switchover, job-resume, job-bandwidth, job-wait,\n"
+		"     subscribe, raw HEX, raw-file FILE\n");
 	exit(2);
 }
 
 /* ---- arguments ---- */
 
-struct args {
-	int n;
-	char **v; /* key=value */
-};
-
 /* The value of key, or NULL; every argument must be one of the allowed keys. */
-static const char *arg(const struct args *a, const char *key)
+const char *arg(const struct args *a, const char *key)
 {
 	size_t k = strlen(key);
 
@@ -102,7 +105,7 @@ static const char *arg(const struct args *a, const char *key)
 	return NULL;
 }
 
-static void args_check(const struct args *a, const char *const *allowed)
+void args_check(const struct args *a, const char *const *allowed)
 {
 	for (int i = 0; i < a->n; i++) {
 		size_t k = strcspn(a->v[i], "=");
@@ -115,7 +118,7 @@ static void args_check(const struct args *a, const char *const *allowed)
 	}
 }
 
-static const char *arg_need(const struct args *a, const char *key)
+const char *arg_need(const struct args *a, const char *key)
 {
 	const char *v = arg(a, key);
 
@@ -124,7 +127,7 @@ static const char *arg_need(const struct args *a, const char *key)
 	return v;
 }
 
-static uint32_t arg_u32(const struct args *a, const char *key, uint32_t dflt)
+uint32_t arg_u32(const struct args *a, const char *key, uint32_t dflt)
 {
 	const char *v = arg(a, key);
 	char *end;
@@ -139,7 +142,7 @@ static uint32_t arg_u32(const struct args *a, const char *key, uint32_t dflt)
 	return (uint32_t)n;
 }
 
-static void copy(char *dst, size_t size, const char *src, const char *key)
+void copy(char *dst, size_t size, const char *src, const char *key)
 {
 	if (strlen(src) >= size)
 		die("%s: longer than %zu bytes", key, size - 1);
@@ -252,7 +255,7 @@ static int build(const char *op, const struct args *a, struct ctl_request *q)
 		     arg_need(a, "address"), "address");
 		copy(q->u.peer_connect.expect_host, sizeof(q->u.peer_connect.expect_host),
 		     arg(a, "expect_host") ? arg(a, "expect_host") : "", "expect_host");
-	} else {
+	} else if (!probe_build_job(op, a, q)) {
 		die("unknown operation '%s'", op);
 	}
 	return -1;
@@ -348,6 +351,7 @@ static void print_result(const struct ctl_reply *r)
 		}
 		break;
 	default:
+		probe_print_job_result(r);
 		break;
 	}
 }
@@ -482,7 +486,37 @@ static int run_request(struct probe *p, const struct ctl_request *q, int fd)
 		die("cannot decode the reply: %s", proto_last_error());
 	r = print_reply(&rep);
 	ctl_reply_clear(&rep);
+	probe_consume(p, &f);
 	return r;
+}
+
+/*
+ * subscribe: after the OK reply, prints every event until `finished` FINISHED events came
+ * (0: until the timeout). Returns 0, or 2 when the daemon closed or the timeout passed first.
+ */
+static int run_events(struct probe *p, uint32_t finished)
+{
+	double deadline = now_s() + p->timeout_s;
+	uint32_t seen = 0;
+
+	while (!finished || seen < finished) {
+		struct frame_view f;
+		struct ctl_event ev;
+		int r = probe_frame(p, deadline, &f);
+
+		if (r <= 0) {
+			printf("events_end=%s\n", r == 0 ? "closed" : "timeout");
+			fflush(stdout);
+			return finished ? 2 : 0;
+		}
+		if (f.type != FRAME_CTL_EVENT || ctl_event_decode(f.body, f.body_len, &ev) < 0)
+			die("the daemon sent a %s frame that is not an event: %s",
+			    frame_type_name(f.type), proto_last_error());
+		probe_print_event(&ev);
+		seen += ev.kind == CTL_EVENT_FINISHED;
+		probe_consume(p, &f);
+	}
+	return 0;
 }
 
 /* ---- raw ---- */
@@ -610,6 +644,9 @@ int main(int argc, char **argv)
 		fd = build(argv[optind + 1], &a, &q);
 		probe_connect(&p, argv[optind]);
 		r = run_request(&p, &q, fd);
+		if (r == 0 && q.op == CTL_OP_SUBSCRIBE)
+			r = run_events(&p, arg_u32(&a, "finished", 1));
+		ctl_request_clear(&q);
 		if (fd >= 0)
 			close(fd);
 	}

@@ -29,6 +29,14 @@ it_cleanup() {
 		done
 		kill -KILL "$pid" 2>/dev/null
 	done
+	# a sanitizer report from a daemon (sanitizer builds) fails the test, leaks included
+	for f in "$IT_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			it_log "FAIL: sanitizer report in $(basename "$f")"
+			IT_FAILED=1
+		fi
+	done
 	if [ "$IT_FAILED" -ne 0 ] && [ -n "$IT_DIR" ]; then
 		for f in "$IT_DIR"/*.log; do
 			[ -f "$f" ] || continue
@@ -37,6 +45,7 @@ it_cleanup() {
 		done
 	fi
 	[ -n "$IT_DIR" ] && rm -rf "$IT_DIR"
+	[ "$IT_FAILED" -eq 0 ] || exit 1
 }
 
 it_fail() {
@@ -153,4 +162,68 @@ it_probe() {
 it_alive() {
 	kill -0 "$(it_pid "$1")" 2>/dev/null || it_fail "$1 is not running any more"
 	it_ok "$1" info
+}
+
+# ---- migrations (it_migrate*.sh) ----
+
+# it_get KEY: the value of the first KEY= line in $IT_OUT.
+it_get() {
+	printf '%s\n' "$IT_OUT" | sed -n "s/^$1=//p" | head -n 1
+}
+
+# it_expect KEY VALUE: fails unless $IT_OUT has KEY=VALUE (VALUE an extended regex).
+it_expect() {
+	printf '%s\n' "$IT_OUT" | grep -Eq -- "^$1=($2)\$" ||
+		it_fail "expected $1=$2, got '$(it_get "$1")' in: $IT_OUT"
+}
+
+# it_prepare DEST DEVICES [ARGS...]: prepare_incoming on DEST for source hosta; sets IT_TOKEN
+# and IT_DJOB (the destination job).
+it_prepare() {
+	host=$1 devs=$2
+	shift 2
+	it_ok "$host" prepare source=dns:hosta.test devices="$devs" "$@"
+	IT_TOKEN=$(it_get token)
+	IT_DJOB=$(it_get job_id)
+}
+
+# it_migrate SRC DEST MAP [ARGS...]: migrate from SRC to DEST with $IT_TOKEN; sets IT_JOB.
+it_migrate() {
+	src=$1 dst=$2 map=$3
+	shift 3
+	it_ok "$src" migrate peer=127.0.0.1:"$(it_port "$dst")" token="$IT_TOKEN" map="$map" "$@"
+	IT_JOB=$(it_get job_id)
+}
+
+# it_wait_job HOST JOB [SECONDS]: waits until the job finished; $IT_OUT holds its status.
+it_wait_job() {
+	secs=${3:-30}
+	IT_OUT=$("$CTLPROBE" -t $((secs + 5)) "$IT_DIR/$1.sock" job-wait job="$2" \
+		timeout=$((secs * 1000)) 2>&1)
+	IT_RC=$?
+	[ "$IT_RC" -eq 0 ] || it_fail "$1: job $2 did not finish within ${secs}s: $IT_OUT"
+}
+
+# it_wait_phase HOST JOB PHASE [SECONDS]: polls the job until it is in PHASE (a regex).
+it_wait_phase() {
+	end=$(($(date +%s) + ${4:-10}))
+	while [ "$(date +%s)" -le "$end" ]; do
+		it_ctl "$1" job-status job="$2"
+		printf '%s\n' "$IT_OUT" | grep -Eq "^phase=($3)\$" && return 0
+		sleep 0.05
+	done
+	it_fail "$1: job $2 never reached phase $3: $IT_OUT"
+}
+
+# it_digest HOST DEVICE: prints the device's content digest.
+it_digest() {
+	it_ok "$1" device-info id="$2"
+	it_get digest
+}
+
+# it_device HOST DEVICE STATE [OWNER]: fails unless the device is in STATE (and OWNER job).
+it_device() {
+	it_ok "$1" device-info id="$2"
+	it_expect state "$3"
+	[ -z "${4:-}" ] || it_expect owner_job "$4"
 }
