@@ -65,36 +65,21 @@ static int daemon_open_devices(struct daemon *d)
 	return 0;
 }
 
-/* Loads TLS material when configured; records the state for daemon info. */
-static int daemon_load_tls(struct daemon *d)
+/* Reports the TLS material settings_load() loaded, if any. */
+static void daemon_log_tls(const struct daemon *d)
 {
-	char err[512], until[32];
-	int r;
+	char until[32];
 
-	if (!settings_has_tls(&d->cfg))
-		return 0;
-	r = settings_tls(&d->cfg, &d->tls, err, sizeof(err));
-	if (r < 0) {
-		log_errx("TLS: %s", err);
-		return r;
-	}
+	if (!d->tls)
+		return;
 	log_info("TLS: certificate %s loaded, valid until %s, kTLS %s", d->cfg.tls.cert,
 		 timefmt_utc(tls_ctx_cert_not_after(d->tls), until, sizeof(until)),
 		 d->cfg.tls.ktls ? "requested" : "off");
-	return 0;
 }
 
-static void daemon_apply_reload(struct daemon *d, struct config *next)
+/* Applies a checked configuration; takes next and ctx (the context settings_load built). */
+static void daemon_apply_reload(struct daemon *d, struct config *next, struct tls_ctx *ctx)
 {
-	struct tls_ctx *ctx = NULL;
-	char err[512];
-
-	if (settings_has_tls(next) && settings_tls(next, &ctx, err, sizeof(err)) < 0) {
-		/* settings_load built one a moment ago; the files changed in between */
-		log_errx("reload: TLS: %s; keeping the running configuration", err);
-		config_free(next);
-		return;
-	}
 	daemon_swap_tls(d, ctx);
 	log_set_level(next->daemon.log_level);
 	d->cfg.daemon.log_level = next->daemon.log_level;
@@ -107,15 +92,16 @@ static void daemon_apply_reload(struct daemon *d, struct config *next)
 
 static void daemon_reload(struct daemon *d)
 {
+	struct tls_ctx *ctx = NULL;
 	struct config_error err;
 	struct config next;
 
 	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", d->args->config_path);
 	if (settings_load(d->args->config_path, d->args->overrides, d->args->n_overrides, &next,
-			  &err) < 0)
+			  &ctx, &err) < 0)
 		log_errx("reload refused, keeping the running configuration: %s", err.msg);
 	else
-		daemon_apply_reload(d, &next);
+		daemon_apply_reload(d, &next, ctx);
 	sd_notify(0, "READY=1\nSTATUS=running");
 }
 
@@ -146,24 +132,26 @@ static int daemon_signals(struct daemon *d)
 	return 0;
 }
 
-int daemon_new(const struct daemon_args *args, struct config *cfg, struct daemon **ret)
+int daemon_new(const struct daemon_args *args, struct config *cfg, struct tls_ctx *tls,
+	       struct daemon **ret)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	int r = -ENOMEM;
 
 	if (!d) {
 		config_free(cfg);
+		tls_ctx_unref(tls);
 		return -ENOMEM;
 	}
 	d->args = args;
 	d->cfg = *cfg;
+	d->tls = tls;
 	d->started_ms = daemon_now_ms();
 	d->base = event_base_new();
 	if (!d->base)
 		goto err;
+	daemon_log_tls(d);
 	r = daemon_signals(d);
-	if (r == 0)
-		r = daemon_load_tls(d);
 	if (r == 0)
 		r = daemon_open_devices(d);
 	if (r == 0)

@@ -14,6 +14,7 @@
 #include "config.h"
 
 struct daemon;
+struct tls_ctx;
 
 /* What main.c hands over: where the configuration came from, so SIGHUP can re-read it. */
 struct daemon_args {
@@ -23,11 +24,12 @@ struct daemon_args {
 };
 
 /*
- * Builds the daemon from a loaded configuration (taking it over): opens the configured
- * devices, loads TLS, binds the control socket and the peer listeners. Returns 0 or -errno
- * after logging what failed.
+ * Builds the daemon from a configuration and the TLS context settings_load() made from it
+ * (NULL without TLS), taking both over (also on failure): opens the configured devices, binds
+ * the control socket and the peer listeners. Returns 0 or -errno after logging what failed.
  */
-int daemon_new(const struct daemon_args *args, struct config *cfg, struct daemon **ret);
+int daemon_new(const struct daemon_args *args, struct config *cfg, struct tls_ctx *tls,
+	       struct daemon **ret);
 
 /* Runs the loop until SIGTERM/SIGINT; tells systemd READY=1 first. Returns 0 or -errno. */
 int daemon_run(struct daemon *d);

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct config_error err = { 0 };
+	struct tls_ctx *tls = NULL;
 	struct config cfg;
 	struct daemon *d = NULL;
 	int r;
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
 	r = parse_options(argc, argv, &o);
 	if (r < 0)
 		goto out;
-	r = settings_load(o.args.config_path, o.args.overrides, o.args.n_overrides, &cfg, &err);
+	r = settings_load(o.args.config_path, o.args.overrides, o.args.n_overrides, &cfg,
+			  o.check ? NULL : &tls, &err);
 	if (r < 0) {
 		fprintf(stderr, "vfio-migd: %s\n", err.msg);
 		goto out;
@@ -144,7 +146,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.daemon.log_level);
 	journal_use(journal_wanted(cfg.daemon.log_target));
-	r = daemon_new(&o.args, &cfg, &d);
+	r = daemon_new(&o.args, &cfg, tls, &d);
 	if (r == 0)
 		r = daemon_run(d);
 	daemon_free(d);

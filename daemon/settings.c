@@ -13,7 +13,8 @@
 #include "sim.h"
 #include "tls.h"
 
-int settings_tls(const struct config *c, struct tls_ctx **ret, char *err, size_t errlen)
+/* Builds the TLS context the [tls] section describes. Returns 0 or -errno with err filled. */
+static int settings_tls(const struct config *c, struct tls_ctx **ret, char *err, size_t errlen)
 {
 	const struct config_identities *ids = &c->tls.allow;
 	struct tls_config tc = {
@@ -40,7 +41,8 @@ int settings_tls(const struct config *c, struct tls_ctx **ret, char *err, size_t
 	return r;
 }
 
-bool settings_has_tls(const struct config *c)
+/* True when the configuration names any TLS file. */
+static bool settings_has_tls(const struct config *c)
 {
 	return c->tls.cert || c->tls.key || c->tls.ca;
 }
@@ -93,7 +95,7 @@ static int settings_overrides(struct config *c, char *const *over, size_t n,
 }
 
 int settings_load(const char *path, char *const *over, size_t n_over, struct config *ret,
-		  struct config_error *err)
+		  struct tls_ctx **ret_tls, struct config_error *err)
 {
 	struct tls_ctx *ctx = NULL;
 	struct config c;
@@ -118,12 +120,15 @@ int settings_load(const char *path, char *const *over, size_t n_over, struct con
 		if (r < 0)
 			snprintf(err->msg, sizeof(err->msg), "%s: [tls]: %s",
 				 c.source ? c.source : "<overrides>", why);
-		tls_ctx_unref(ctx);
 	}
 	if (r < 0) {
 		config_free(&c);
 		return r;
 	}
 	*ret = c;
+	if (ret_tls)
+		*ret_tls = ctx;
+	else
+		tls_ctx_unref(ctx);
 	return 0;
 }

@@ -16,15 +16,11 @@ struct tls_ctx;
 /*
  * Reads path (NULL: defaults only), applies the "section.key=value" overrides in order, and
  * checks the whole: config_validate, every sim spec, and a TLS context actually built from the
- * [tls] files. Returns 0 and *ret (config_free it), or -errno with err naming file, line and key.
+ * [tls] files. Returns 0 and *ret (config_free it) and, when ret_tls is not NULL, the TLS
+ * context it built in *ret_tls (NULL without [tls]; tls_ctx_unref it), so the files are read
+ * once; or -errno with err naming file, line and key (nothing is returned then).
  */
 int settings_load(const char *path, char *const *over, size_t n_over, struct config *ret,
-		  struct config_error *err);
-
-/* True when the configuration names any TLS file. */
-bool settings_has_tls(const struct config *c);
-
-/* Builds the TLS context the [tls] section describes. Returns 0 or -errno with err filled. */
-int settings_tls(const struct config *c, struct tls_ctx **ret, char *err, size_t errlen);
+		  struct tls_ctx **ret_tls, struct config_error *err);
 
 #endif
