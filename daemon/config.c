@@ -72,6 +72,8 @@ static const struct config_key keys[] = {
 	       0, 0, 0),
 	DAEMON("state_dir", config_value_path, config_value_clear_str, state_dir, 0, 0, 0),
 	DAEMON("metrics_listen", config_value_metrics, NULL, metrics_listen, 0, 0, 0),
+	DAEMON("stop_timeout", config_value_duration, NULL, stop_timeout_ms, 100, CONFIG_HOUR_MS,
+	       CONFIG_K_ZERO_OK),
 	CONTROL("socket", config_value_socket, config_value_clear_str, socket, 0, 0, 0),
 	CONTROL("group", config_value_group, config_value_clear_str, group, 0, 0, 0),
 	CONTROL("mode", config_value_mode, NULL, mode, 0, 0, 0),
@@ -106,6 +108,8 @@ static const struct config_key keys[] = {
 	       720 * CONFIG_HOUR_MS, CONFIG_K_ZERO_OK),
 	LIMITS("finished_job_ttl", config_value_duration, NULL, finished_job_ttl_ms, 0,
 	       720 * CONFIG_HOUR_MS, 0),
+	LIMITS("dest_timeout", config_value_duration, NULL, dest_timeout_ms, CONFIG_SEC_MS,
+	       720 * CONFIG_HOUR_MS, CONFIG_K_ZERO_OK),
 	LIMITS("max_devices", config_value_uint, NULL, max_devices, 1, DEVICES_MAX, 0),
 	DEVICE("backend", config_value_backend, NULL, backend),
 	DEVICE("path", config_value_vfio_path, config_value_clear_str, path),
@@ -741,7 +745,9 @@ int config_init(struct config *c)
 	char host[CONFIG_HOST_MAX + 2] = "";
 
 	*c = (struct config){
-		.daemon = { .log_level = LOG_LVL_INFO, .log_target = CONFIG_LOG_AUTO },
+		.daemon = { .log_level = LOG_LVL_INFO,
+			    .log_target = CONFIG_LOG_AUTO,
+			    .stop_timeout_ms = 30 * CONFIG_SEC_MS },
 		.control = { .mode = 0660, .max_clients = 64 },
 		.peer = { .connect_timeout_ms = 10 * CONFIG_SEC_MS,
 			  .handshake_timeout_ms = 10 * CONFIG_SEC_MS,
@@ -753,6 +759,7 @@ int config_init(struct config *c)
 			  .tcp_keepalive_count = 3 },
 		.limits = { .max_jobs = 4,
 			    .finished_job_ttl_ms = 10 * CONFIG_MIN_MS,
+			    .dest_timeout_ms = 6 * CONFIG_HOUR_MS,
 			    .max_devices = 256 },
 	};
 	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])

@@ -118,7 +118,8 @@ struct config {
 		enum config_log_target log_target;
 		char *host_identity; /* sent in HELLO; default: gethostname() */
 		char *state_dir;
-		struct config_addr metrics_listen; /* loopback only; port 0: metrics off */
+		struct config_addr metrics_listen; /* loopback only; host "": off */
+		uint64_t stop_timeout_ms;	   /* SIGTERM: how long running jobs get; 0: none */
 	} daemon;
 	struct {
 		char *socket;
@@ -148,6 +149,7 @@ struct config {
 		uint64_t bandwidth;	 /* bytes per second over all jobs; 0: unlimited */
 		uint64_t job_timeout_ms; /* for jobs that do not set their own; 0: none */
 		uint64_t finished_job_ttl_ms;
+		uint64_t dest_timeout_ms; /* destination: PREPARE to COMMIT at most; 0: none */
 		unsigned int max_devices;
 	} limits;
 	struct config_device *devices; /* in file order */

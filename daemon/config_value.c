@@ -632,7 +632,8 @@ int config_value_metrics(const struct config_key *k, const char *v, void *field,
 	int r;
 
 	if (*v && strcmp(v, "off") != 0) {
-		if ((r = addr_parse(v, 1, &a, why)) < 0)
+		/* port 0: the kernel picks one, the log says which (tests use it) */
+		if ((r = addr_parse(v, 0, &a, why)) < 0)
 			return r;
 		if (!addr_loopback(&a))
 			return why_bad(why, v,

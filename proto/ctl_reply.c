@@ -40,6 +40,8 @@ uint32_t ctl_reply_result_for(uint32_t op)
 		return CTL_RESULT_PEER;
 	case CTL_OP_PEER_LIST:
 		return CTL_RESULT_PEER_LIST;
+	case CTL_OP_JOB_METADATA:
+		return CTL_RESULT_METADATA;
 	default:
 		return CTL_RESULT_NONE;
 	}
@@ -545,6 +547,12 @@ static int result_to_pb(const struct ctl_reply *q, struct reply_pb *p)
 		return peer_to_pb(&q->u.peer, &p->peer);
 	case CTL_RESULT_PEER_LIST:
 		return peer_list_to_pb(&q->u.peer_list, p);
+	case CTL_RESULT_METADATA:
+		m->metadata.len = q->u.metadata.len;
+		m->metadata.data = q->u.metadata.data;
+		if (q->u.metadata.len && !q->u.metadata.data)
+			return codec_fail(-EPROTO, "metadata: NULL with a length");
+		return codec_range(q->u.metadata.len, 0, PROTO_METADATA_MAX, "metadata");
 	}
 	return codec_fail(-EPROTO, "result: %u is not a known result", q->result);
 }
@@ -590,7 +598,8 @@ int ctl_reply_encode(const struct ctl_reply *rep, uint8_t **ret_buf, size_t *ret
 	return codec_encode_err(r);
 }
 
-static int result_from_pb(struct ctl_reply *q, const Vmig__Reply *m)
+/* Takes the metadata buffer out of m: on failure the caller's clear frees it. */
+static int result_from_pb(struct ctl_reply *q, Vmig__Reply *m)
 {
 	switch (m->result_case) {
 	case VMIG__REPLY__RESULT_HELLO:
@@ -614,6 +623,9 @@ static int result_from_pb(struct ctl_reply *q, const Vmig__Reply *m)
 		return peer_from_pb(&q->u.peer, m->peer);
 	case VMIG__REPLY__RESULT_PEER_LIST:
 		return peer_list_from_pb(&q->u.peer_list, m->peer_list);
+	case VMIG__REPLY__RESULT_METADATA:
+		return codec_bytes_in(&q->u.metadata.data, &q->u.metadata.len, &m->metadata,
+				      PROTO_METADATA_MAX, "metadata");
 	default:
 		return 0;
 	}
@@ -658,5 +670,7 @@ void ctl_reply_clear(struct ctl_reply *rep)
 		free(rep->u.job_list.jobs);
 	if (rep->result == CTL_RESULT_PEER_LIST)
 		free(rep->u.peer_list.peers);
+	if (rep->result == CTL_RESULT_METADATA)
+		free(rep->u.metadata.data);
 	memset(rep, 0, sizeof(*rep));
 }

@@ -2,9 +2,10 @@
  * ctl_reply.h - control API replies (control.proto Reply) as plain C structs, and their
  * codec: a reply travels in one FRAME_CTL_REPLY frame and echoes its request's serial.
  *
- * Ownership: a struct ctl_reply is a value, except the device, job and peer lists, which
- * are malloc'ed arrays; ctl_reply_clear() frees them. The daemon may point them at its own
- * arrays for encoding (encode only reads) as long as it does not clear that reply.
+ * Ownership: a struct ctl_reply is a value, except the device, job and peer lists and the
+ * job metadata, which are malloc'ed; ctl_reply_clear() frees them. The daemon may point them
+ * at its own memory for encoding (encode only reads: borrowed) as long as it does not clear
+ * that reply. A decoded reply owns them.
  * Threading: reentrant; the failure reason is per thread (proto_last_error()).
  */
 #ifndef VFIO_MIGD_PROTO_CTL_REPLY_H
@@ -31,6 +32,7 @@ enum ctl_result {
 	CTL_RESULT_JOB_LIST = 20,	  /* u.job_list */
 	CTL_RESULT_PEER = 27,		  /* u.peer */
 	CTL_RESULT_PEER_LIST = 28,	  /* u.peer_list */
+	CTL_RESULT_METADATA = 29,	  /* u.metadata */
 };
 
 /* Peers in a peer list. */
@@ -138,6 +140,12 @@ struct ctl_peer_list {
 	struct ctl_peer_info *peers;
 };
 
+/* A device's opaque metadata (job_metadata): owned when decoded, borrowed when encoded. */
+struct ctl_metadata {
+	uint8_t *data; /* NULL when len is 0; malloc'ed in a decoded reply */
+	size_t len;    /* <= PROTO_METADATA_MAX */
+};
+
 struct ctl_reply {
 	uint32_t serial;	  /* the request's; 0 only in an error reply to an unreadable one */
 	struct proto_error error; /* code OK: success */
@@ -153,6 +161,7 @@ struct ctl_reply {
 		struct ctl_job_list job_list;
 		struct ctl_peer_info peer;
 		struct ctl_peer_list peer_list;
+		struct ctl_metadata metadata;
 	} u;
 };
 
@@ -171,7 +180,7 @@ int ctl_reply_encode(const struct ctl_reply *rep, uint8_t **ret_buf, size_t *ret
  */
 int ctl_reply_decode(const uint8_t *buf, size_t len, struct ctl_reply *ret);
 
-/* Frees the lists a decoded reply holds and zeroes it; NULL-safe. */
+/* Frees the lists and metadata a decoded reply holds and zeroes it; NULL-safe. */
 void ctl_reply_clear(struct ctl_reply *rep);
 
 /*

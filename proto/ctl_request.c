@@ -14,7 +14,7 @@ static const char *const op_names[] = {
 	"hello",       "daemon_info",	   "device_list",      "device_add", "device_remove",
 	"device_info", "device_set_state", "prepare_incoming", "migrate",    "job_status",
 	"job_list",    "job_cancel",	   "job_switchover",   "job_resume", "job_set_bandwidth",
-	"job_wait",    "subscribe",	   "peer_connect",     "peer_list",
+	"job_wait",    "subscribe",	   "peer_connect",     "peer_list",  "job_metadata",
 };
 
 const char *ctl_request_op_name(uint32_t op)
@@ -43,6 +43,7 @@ struct request_pb {
 	Vmig__JobWait wait;
 	Vmig__Subscribe subscribe;
 	Vmig__PeerConnect peer_connect;
+	Vmig__JobMetadata job_metadata;
 };
 
 /* ---- hello (shared with ctl_reply.c) ---- */
@@ -395,6 +396,33 @@ static int peer_connect_from_pb(struct ctl_peer_connect *c, const Vmig__PeerConn
 	return r;
 }
 
+/* ---- job_metadata ---- */
+
+static int job_metadata_to_pb(const struct ctl_job_metadata *q, struct request_pb *p)
+{
+	Vmig__JobMetadata *m = &p->job_metadata;
+	int r = job_id_check(true, q->job_id);
+
+	vmig__job_metadata__init(m);
+	if (r == 0)
+		r = codec_str_out(&m->device, q->device, PROTO_ID_MAX, CODEC_ID, true, "device");
+	if (r < 0)
+		return r;
+	CODEC_SET(m, job_id, q->job_id);
+	p->req.job_metadata = m;
+	return 0;
+}
+
+static int job_metadata_from_pb(struct ctl_job_metadata *q, const Vmig__JobMetadata *m)
+{
+	int r = job_id_check(m->has_job_id, m->job_id);
+
+	if (r == 0)
+		r = codec_str_in(q->device, PROTO_ID_MAX, m->device, CODEC_ID, true, "device");
+	q->job_id = m->job_id;
+	return r;
+}
+
 /* ---- the envelope ---- */
 
 /* fd_count must match what the operation uses: only device_add by fd takes fds. */
@@ -469,6 +497,8 @@ static int op_to_pb(const struct ctl_request *q, struct request_pb *p)
 		return 0;
 	case CTL_OP_PEER_CONNECT:
 		return peer_connect_to_pb(&q->u.peer_connect, p);
+	case CTL_OP_JOB_METADATA:
+		return job_metadata_to_pb(&q->u.job_metadata, p);
 	}
 	return codec_fail(-EPROTO, "op: %u is not a known operation", q->op);
 }
@@ -539,6 +569,8 @@ static int op_from_pb(struct ctl_request *q, Vmig__Request *m)
 		return 0;
 	case VMIG__REQUEST__OP_PEER_CONNECT:
 		return peer_connect_from_pb(&q->u.peer_connect, m->peer_connect);
+	case VMIG__REQUEST__OP_JOB_METADATA:
+		return job_metadata_from_pb(&q->u.job_metadata, m->job_metadata);
 	default:
 		/* a oneof member this build does not know lands among the unknown fields */
 		if (m->base.n_unknown_fields)

@@ -41,10 +41,11 @@ enum ctl_op {
 	CTL_OP_SUBSCRIBE = 26,	       /* subscribe */
 	CTL_OP_PEER_CONNECT = 27,      /* peer_connect */
 	CTL_OP_PEER_LIST = 28,	       /* (none) */
+	CTL_OP_JOB_METADATA = 29,      /* job_metadata */
 };
 
 #define CTL_OP_MIN CTL_OP_HELLO
-#define CTL_OP_MAX CTL_OP_PEER_LIST
+#define CTL_OP_MAX CTL_OP_JOB_METADATA
 
 /* Version handshake, in a request and in its result. */
 struct ctl_hello {
@@ -124,6 +125,12 @@ struct ctl_subscribe {
 	uint64_t job_id; /* 0: every job */
 };
 
+/* The metadata a destination job received for one of its devices. */
+struct ctl_job_metadata {
+	uint64_t job_id;	       /* nonzero */
+	char device[PROTO_ID_MAX + 1]; /* the job's source or target id of the device, required */
+};
+
 struct ctl_peer_connect {
 	char address[PROTO_ADDR_MAX + 1]; /* printable ASCII, required; syntax left to the daemon */
 	char expect_host[PROTO_ADDR_MAX + 1]; /* printable ASCII; "" for none */
@@ -145,6 +152,7 @@ struct ctl_request {
 		struct ctl_job_wait wait;
 		struct ctl_subscribe subscribe;
 		struct ctl_peer_connect peer_connect;
+		struct ctl_job_metadata job_metadata;
 	} u;
 };
 

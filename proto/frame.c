@@ -25,8 +25,8 @@ static const struct frame_type_info {
 } frame_types[] = {
 	/* migrate carries up to PROTO_METADATA_TOTAL_MAX of metadata plus 32 device maps */
 	{ FRAME_CTL_REQUEST, FRAME_LINK_CONTROL, 0, 4 * MiB + 256 * KiB, "CTL_REQUEST" },
-	/* 256 device infos or 64 job statuses with 32 devices each */
-	{ FRAME_CTL_REPLY, FRAME_LINK_CONTROL, 0, 1 * MiB, "CTL_REPLY" },
+	/* 256 device infos, 64 job statuses with 32 devices each, or 1 MiB of job metadata */
+	{ FRAME_CTL_REPLY, FRAME_LINK_CONTROL, 0, 1 * MiB + 64 * KiB, "CTL_REPLY" },
 	{ FRAME_CTL_EVENT, FRAME_LINK_CONTROL, 0, 64 * KiB, "CTL_EVENT" },
 	{ FRAME_PEER_HELLO, FRAME_LINK_PEER, 0, 1 * KiB, "PEER_HELLO" },
 	{ FRAME_PEER_PING, FRAME_LINK_PEER, 0, 32, "PEER_PING" },

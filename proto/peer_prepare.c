@@ -132,6 +132,7 @@ int peer_prepare_encode(const struct peer_prepare *p, uint8_t **ret_buf, size_t 
 	CODEC_SET(m, precopy, p->precopy);
 	CODEC_SET(m, resume_manual, p->resume_manual);
 	CODEC_OPT(m, downtime_limit_ms, p->downtime_limit_ms);
+	CODEC_OPT(m, timeout_ms, p->timeout_ms);
 	return codec_pack(&m->base, FRAME_PEER_PREPARE, ret_buf, ret_len);
 }
 
@@ -203,6 +204,7 @@ int peer_prepare_decode(const uint8_t *buf, size_t len, struct peer_prepare *ret
 	p.precopy = m->precopy;
 	p.resume_manual = m->resume_manual;
 	p.downtime_limit_ms = m->downtime_limit_ms;
+	p.timeout_ms = m->timeout_ms;
 	codec_free(m);
 	if (r == 0)
 		r = prepare_check(&p);

@@ -48,6 +48,7 @@ struct peer_prepare {
 	bool precopy;
 	bool resume_manual;
 	uint32_t downtime_limit_ms;
+	uint64_t timeout_ms; /* the source job's time left; 0: none (absent on the wire) */
 };
 
 /*

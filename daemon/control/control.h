@@ -107,6 +107,10 @@ struct control_jobs {
 			     struct proto_error *err);
 	int (*wait)(void *arg, uint64_t id, uint32_t timeout_ms, control_job_done_fn *done,
 		    void *done_arg, struct proto_error *err);
+	/* job_metadata: *ret_data (may be NULL when *ret_len is 0) stays valid during the call
+	 * only; the server copies it into the reply. */
+	int (*metadata)(void *arg, uint64_t id, const char *device, const uint8_t **ret_data,
+			size_t *ret_len, struct proto_error *err);
 };
 
 /*

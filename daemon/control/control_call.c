@@ -56,6 +56,7 @@ static control_op_fn *const call_ops[CTL_OP_MAX + 1] = {
 	[CTL_OP_SUBSCRIBE] = control_events_subscribe,
 	[CTL_OP_PEER_CONNECT] = control_peer_connect,
 	[CTL_OP_PEER_LIST] = control_peer_list,
+	[CTL_OP_JOB_METADATA] = control_job_metadata,
 };
 
 int control_call_error(struct ctl_reply *rep, int err, uint32_t code_override, const char *device,

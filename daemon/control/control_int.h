@@ -247,6 +247,7 @@ control_op_fn control_job_switchover;
 control_op_fn control_job_resume;
 control_op_fn control_job_bandwidth;
 control_op_fn control_job_wait;
+control_op_fn control_job_metadata;
 /* "pid=123 uid=0" for the audit log; "pid=? uid=?" once the client has gone. */
 const char *control_job_who(const struct control_call *call, char *buf, size_t len);
 

@@ -1,7 +1,7 @@
 /*
  * control_job.c - the migration job operations: prepare_incoming, migrate, job_status,
- * job_list, job_cancel, job_switchover, job_resume, job_set_bandwidth and job_wait (async:
- * answered when the job finishes or the wait times out). The jobs live in the daemon's
+ * job_list, job_cancel, job_switchover, job_resume, job_set_bandwidth, job_wait (async:
+ * answered when the job finishes or the wait times out) and job_metadata. The jobs live in the daemon's
  * migrate engine; this file passes requests through env.jobs and turns results into replies.
  * Without env.jobs every one of them answers UNSUPPORTED.
  *
@@ -202,4 +202,34 @@ int control_job_wait(struct control_call *call, const struct ctl_request *req,
 		return CONTROL_REPLY_NOW;
 	r = jobs->wait(arg, req->u.wait.job_id, req->u.wait.timeout_ms, job_wait_done, call, &e);
 	return r < 0 ? job_error(rep, r, &e) : CONTROL_REPLY_LATER;
+}
+
+int control_job_metadata(struct control_call *call, const struct ctl_request *req,
+			 struct ctl_reply *rep)
+{
+	const struct ctl_job_metadata *q = &req->u.job_metadata;
+	struct proto_error e = { 0 };
+	const uint8_t *data = NULL;
+	size_t len = 0;
+	void *arg;
+	const struct control_jobs *jobs = job_env(call, rep, &arg);
+	int r;
+
+	if (!jobs)
+		return CONTROL_REPLY_NOW;
+	if (!jobs->metadata)
+		return control_call_error(rep, -EOPNOTSUPP, PROTO_ERR_UNSUPPORTED, NULL,
+					  "job_metadata is not available in this daemon");
+	r = jobs->metadata(arg, q->job_id, q->device, &data, &len, &e);
+	if (r < 0)
+		return job_error(rep, r, &e);
+	/* the reply is cleared after sending: it owns a copy, not the job's buffer */
+	rep->u.metadata.data = len ? malloc(len) : NULL;
+	if (len && !rep->u.metadata.data)
+		return control_call_error(rep, -ENOMEM, 0, NULL,
+					  "the daemon is out of memory; try again later");
+	if (len)
+		memcpy(rep->u.metadata.data, data, len);
+	rep->u.metadata.len = len;
+	return CONTROL_REPLY_NOW;
 }

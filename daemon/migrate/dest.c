@@ -337,6 +337,29 @@ static int dest_resuming(struct job *j, struct proto_error *err)
 	return 0;
 }
 
+/*
+ * From PREPARE on, the job must reach COMMIT within the source's time left (plus a grace)
+ * and within [limits] dest_timeout, whichever is shorter; without either it may wait as
+ * long as the link stays up. j->timeout_ms then holds that bound instead of the token's.
+ */
+static void dest_deadline(struct job *j, uint64_t source_left_ms)
+{
+	uint64_t cap = j->m->limits.dest_timeout_ms, t = 0;
+
+	if (source_left_ms)
+		t = source_left_ms > UINT64_MAX / 2 ? UINT64_MAX / 2
+						    : source_left_ms + MIGRATE_DEST_GRACE_MS;
+	if (cap && (!t || cap < t))
+		t = cap;
+	/* nanoseconds must not overflow: past ~290 years, no bound */
+	if (t > UINT64_MAX / 4000000u)
+		t = 0;
+	j->timeout_ms = t;
+	j->deadline_ns = t ? job_now_ns() + t * 1000000u : 0;
+	j->timeout_source =
+		source_left_ms != 0 && (!cap || source_left_ms + MIGRATE_DEST_GRACE_MS <= cap);
+}
+
 void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct peer_prepare *p)
 {
 	struct job *j, *dup;
@@ -356,7 +379,7 @@ void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct pee
 	if (!dest_token_ok(link, p, j))
 		return;
 	j->token_used = true;
-	j->deadline_ns = 0;
+	dest_deadline(j, p->timeout_ms);
 	j->link = link;
 	j->peer_job = p->job_id;
 	j->precopy = p->precopy;
@@ -525,6 +548,29 @@ static void dest_load(struct job *j)
 		j->n_dev, job_bytes(j));
 }
 
+/*
+ * A data stream cut short while the control link is up is most often the source rolling
+ * back (a cancel or a failure there closes its streams at once, and its ABORT travels on
+ * another connection that may arrive later). Wait up to MIGRATE_CUT_GRACE_MS for that ABORT,
+ * so that the job reports the source's reason, not a truncated stream; the devices stay in
+ * RESUMING meanwhile, and without an ABORT the cut fails the job as before.
+ */
+static bool dest_cut_grace(struct job *j, struct job_dev *jd)
+{
+	uint64_t now = job_now_ns();
+
+	if (jd->st.error != -EPIPE || !j->link)
+		return false;
+	if (!j->cut_seen_ns) {
+		j->cut_seen_ns = now;
+		job_log(j, LOG_LVL_DEBUG,
+			"data stream of device %s ended before END; waiting up to %u ms for the "
+			"source's ABORT",
+			jd->target_id, MIGRATE_CUT_GRACE_MS);
+	}
+	return now - j->cut_seen_ns < (uint64_t)MIGRATE_CUT_GRACE_MS * 1000000u;
+}
+
 void dest_poll(struct job *j)
 {
 	bool done = true;
@@ -536,6 +582,8 @@ void dest_poll(struct job *j)
 
 		job_dev_snapshot(jd);
 		if (jd->stream && jd->st.state == STREAM_FAILED) {
+			if (dest_cut_grace(j, jd))
+				return;
 			/* a stream cut short (EOF before END) cannot be trusted either */
 			dest_load_failed(j, jd,
 					 jd->st.error == -EPIPE
@@ -704,8 +752,20 @@ void dest_link_closed(struct job *j, int err, const char *why)
 
 void dest_tick(struct job *j)
 {
-	if (j->phase != CTL_PHASE_WAITING || !j->deadline_ns || job_now_ns() < j->deadline_ns)
+	if (!j->deadline_ns || job_now_ns() < j->deadline_ns || job_finished(j) ||
+	    j->phase == CTL_PHASE_ABORTING || j->committed)
 		return;
+	if (j->phase != CTL_PHASE_WAITING) {
+		/* tell the source: if it is alive but stuck, it rolls back too */
+		rollback_start(j, CTL_PHASE_FAILED, PROTO_ERR_TIMEOUT, NULL, true,
+			       "no COMMIT from the source %s within %" PRIu64
+			       " ms of its PREPARE (phase %s; bound: %s); the devices here are "
+			       "reset",
+			       j->identity, j->timeout_ms, ctl_job_phase_name(j->phase),
+			       j->timeout_source ? "the source's job timeout"
+						 : "[limits] dest_timeout");
+		return;
+	}
 	rollback_start(j, CTL_PHASE_FAILED, PROTO_ERR_TOKEN_EXPIRED, NULL, false,
 		       "the token expired after %" PRIu64 " s without a PREPARE from %s; "
 		       "prepare again",

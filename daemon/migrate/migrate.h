@@ -46,6 +46,11 @@ struct migrate;
 /* SEND stream in pre-copy: how often an idle device is looked at again. Short, because the
  * device's last bytes after STOP_COPY wait for it: it adds to the downtime. */
 #define MIGRATE_POLL_MS 10
+/* Destination: how long past the source's time left (sent in PREPARE) it still waits for
+ * COMMIT, so that the source's own timeout, and its ABORT, normally come first. */
+#define MIGRATE_DEST_GRACE_MS 5000
+/* Destination: how long a data stream cut short waits for the source's ABORT (dest.c). */
+#define MIGRATE_CUT_GRACE_MS 1000
 
 /* Receives every job event (loop thread); ev is valid during the call only. */
 typedef void migrate_event_fn(void *arg, const struct ctl_event *ev);
@@ -55,6 +60,7 @@ struct migrate_limits {
 	uint64_t bandwidth;	      /* host-wide cap over every stream, B/s; 0: unlimited */
 	uint64_t job_timeout_ms;      /* source jobs that set no timeout_s; 0: none */
 	uint64_t finished_job_ttl_ms; /* finished jobs stay queryable this long */
+	uint64_t dest_timeout_ms;     /* destination: PREPARE to COMMIT at most; 0: none */
 };
 
 struct migrate_options {
@@ -159,6 +165,28 @@ int migrate_job_wait(struct migrate *m, uint64_t id, uint32_t timeout_ms, migrat
  */
 int migrate_job_metadata(struct migrate *m, uint64_t id, uint32_t i, const uint8_t **ret_data,
 			 size_t *ret_len);
+
+/*
+ * job_metadata: as migrate_job_metadata(), for the device the job knows by device (its
+ * source or its target id). Returns 0 with *ret_data (NULL when *ret_len is 0; valid until
+ * the job is freed) and *ret_len, or -errno with *err: NOT_FOUND (no such job, or no such
+ * device in it), INVALID_ARGUMENT (a source job), BUSY (the source's PREPARE has not
+ * arrived yet).
+ */
+int migrate_job_device_metadata(struct migrate *m, uint64_t id, const char *device,
+				const uint8_t **ret_data, size_t *ret_len, struct proto_error *err);
+
+/*
+ * Daemon stopping (drain.c): cancels every job that is before COMMIT (it rolls back and ends
+ * CANCELLED with message "<why> in phase X", the peer is told) and leaves the jobs at or past
+ * COMMIT to finish. Creates nothing; the caller stops asking for new jobs. Returns the jobs
+ * still unfinished (rolling back, or past COMMIT); migrate_active_jobs() and the FINISHED
+ * events show when they are done. Safe to call again.
+ */
+uint32_t migrate_drain(struct migrate *m, const char *why);
+
+/* Unfinished jobs past COMMIT (drain.c): the ones a stop waits for rather than cancels. */
+uint32_t migrate_committed_jobs(const struct migrate *m);
 
 /* The peer set's callbacks (migrate_new() registers them with m as arg). */
 void migrate_on_peer_message(struct peer_link *link, const struct peer_msg *msg, void *arg);

@@ -85,8 +85,11 @@ struct job {
 	bool precopy;		/* pre-copy requested */
 	bool switchover_manual, resume_manual;
 	uint32_t downtime_limit_ms;
-	uint64_t timeout_ms; /* source: the job timeout; dest: the token's lifetime; 0: none */
-	uint64_t bandwidth;  /* the job's cap, 0: unlimited */
+	uint64_t timeout_ms;  /* source: the job timeout; dest: the token's lifetime, from PREPARE
+				the bound on reaching COMMIT; 0: none */
+	bool timeout_source;  /* dest: that bound came from the source's time left */
+	uint64_t cut_seen_ns; /* dest: a stream ended before END then (monotonic), 0: none */
+	uint64_t bandwidth;   /* the job's cap, 0: unlimited */
 	struct ratelimit *limit;
 	uint32_t n_dev;
 	struct job_dev dev[PROTO_JOB_DEVICES_MAX];

@@ -172,3 +172,38 @@ int migrate_job_metadata(struct migrate *m, uint64_t id, uint32_t i, const uint8
 	*ret_len = j->dev[i].metadata_len;
 	return 0;
 }
+
+int migrate_job_device_metadata(struct migrate *m, uint64_t id, const char *device,
+				const uint8_t **ret_data, size_t *ret_len, struct proto_error *err)
+{
+	struct job *j = ops_job(m, id, err);
+
+	if (!j)
+		return -ENOENT;
+	if (j->role != CTL_ROLE_DESTINATION)
+		return ops_refuse(err, j,
+				  "metadata is read from the destination job, which received it "
+				  "in PREPARE");
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		const struct job_dev *jd = &j->dev[i];
+
+		if (strcmp(jd->target_id, device) != 0 &&
+		    (!j->token_used || strcmp(jd->source_id, device) != 0))
+			continue;
+		if (!j->token_used) {
+			proto_error_set(err, PROTO_ERR_BUSY, device,
+					"job %llu (destination, phase %s): the source's PREPARE "
+					"has not arrived yet; ask again once it is past WAITING",
+					(unsigned long long)j->id, ctl_job_phase_name(j->phase));
+			return -EBUSY;
+		}
+		*ret_data = jd->metadata;
+		*ret_len = jd->metadata_len;
+		return 0;
+	}
+	proto_error_set(err, PROTO_ERR_NOT_FOUND, device,
+			"job %llu has no device '%s' (neither a source nor a target id of it); "
+			"job_status lists its devices",
+			(unsigned long long)j->id, device);
+	return -ENOENT;
+}

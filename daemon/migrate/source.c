@@ -228,6 +228,14 @@ static void source_prepare_fill(const struct job *j, struct peer_prepare *p)
 	p->precopy = j->precopy;
 	p->resume_manual = j->resume_manual;
 	p->downtime_limit_ms = j->downtime_limit_ms;
+	if (j->deadline_ns) {
+		uint64_t now = job_now_ns();
+
+		/* at least 1 ms: 0 would mean "no timeout" */
+		p->timeout_ms = j->deadline_ns > now ? (j->deadline_ns - now) / 1000000u : 1;
+		if (!p->timeout_ms)
+			p->timeout_ms = 1;
+	}
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		const struct job_dev *jd = &j->dev[i];
 		const struct backend_desc *desc = device_desc(jd->dev);

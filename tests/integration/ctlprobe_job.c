@@ -3,10 +3,14 @@
  *
  *     prepare source=IDENTITY devices=ID[,ID...] [expiry=SECONDS]
  *     migrate peer=HOST:PORT token=TOKEN map=SRC:DST[,SRC:DST...] [metadata=TEXT]
- *             [downtime=MS] [bandwidth=BPS] [precopy=0|1] [switchover=auto|manual]
- *             [resume=auto|manual] [timeout=SECONDS]      (metadata goes with every device)
+ *             [metadata_files=PATH[,PATH...]] [downtime=MS] [bandwidth=BPS] [precopy=0|1]
+ *             [switchover=auto|manual] [resume=auto|manual] [timeout=SECONDS]
+ *             (metadata goes with every device; metadata_files gives one file per device,
+ *             in map order, an empty file for none)
  *     job-status job=N | job-list | job-cancel job=N | job-switchover job=N
  *     job-resume job=N | job-bandwidth job=N bps=N | job-wait job=N [timeout=MS]
+ *     job-metadata job=N device=ID   (prints metadata_len=, metadata_sha256= and, for at
+ *                                     most 64 bytes, metadata_hex=)
  *     subscribe [job=N] [finished=N]                      (see ctlprobe.c)
  *
  * A job status prints as "job_id=", "role=", "phase=", "devices=", "device.I.source_id=",
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "ctlprobe.h"
+#include "digest.h"
 #include "fsm.h"
 
 static uint64_t arg_u64(const struct args *a, const char *key, uint64_t dflt)
@@ -51,6 +56,24 @@ static uint32_t split(const char *list, char *out, size_t size, uint32_t max, co
 	return n;
 }
 
+/* Reads a whole metadata file (at most PROTO_METADATA_MAX + 1 bytes, so that a test can
+ * send one byte too many). */
+static void read_metadata(const char *path, struct ctl_map_entry *e)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = PROTO_METADATA_MAX + 1;
+
+	if (!f)
+		die("metadata_files: cannot open %s: %s", path, strerror(errno));
+	e->metadata = malloc(cap + 1);
+	if (!e->metadata)
+		die("out of memory");
+	e->metadata_len = fread(e->metadata, 1, cap + 1, f);
+	if (ferror(f) || e->metadata_len > cap)
+		die("metadata_files: %s: unreadable or above %zu bytes", path, cap);
+	fclose(f);
+}
+
 static void build_prepare(const struct args *a, struct ctl_prepare_incoming *p)
 {
 	static const char *const k[] = { "source", "devices", "expiry", NULL };
@@ -75,17 +98,25 @@ static uint32_t mode(const struct args *a, const char *key)
 
 static void build_migrate(const struct args *a, struct ctl_migrate *m)
 {
-	static const char *const k[] = { "peer",     "token",	  "map",     "metadata",
-					 "downtime", "bandwidth", "precopy", "switchover",
-					 "resume",   "timeout",	  NULL };
+	static const char *const k[] = { "peer",	   "token",    "map",	    "metadata",
+					 "metadata_files", "downtime", "bandwidth", "precopy",
+					 "switchover",	   "resume",   "timeout",   NULL };
 	char pairs[PROTO_JOB_DEVICES_MAX][2 * PROTO_ID_MAX + 2];
-	const char *meta = arg(a, "metadata");
+	static char files[PROTO_JOB_DEVICES_MAX][1024];
+	const char *meta = arg(a, "metadata"), *file_list = arg(a, "metadata_files");
+	uint32_t n_files = 0;
 
 	args_check(a, k);
 	copy(m->peer, sizeof(m->peer), arg_need(a, "peer"), "peer");
 	copy(m->token, sizeof(m->token), arg_need(a, "token"), "token");
 	m->n_devices =
 		split(arg_need(a, "map"), pairs[0], sizeof(pairs[0]), PROTO_JOB_DEVICES_MAX, "map");
+	if (file_list)
+		n_files = split(file_list, files[0], sizeof(files[0]), PROTO_JOB_DEVICES_MAX,
+				"metadata_files");
+	if (file_list && (meta || n_files != m->n_devices))
+		die("metadata_files: one file per device (%u), and no metadata= with it",
+		    m->n_devices);
 	for (uint32_t i = 0; i < m->n_devices; i++) {
 		char *colon = strchr(pairs[i], ':');
 
@@ -98,6 +129,8 @@ static void build_migrate(const struct args *a, struct ctl_migrate *m)
 			m->devices[i].metadata = (uint8_t *)strdup(meta);
 			m->devices[i].metadata_len = strlen(meta);
 		}
+		if (file_list)
+			read_metadata(files[i], &m->devices[i]);
 	}
 	m->downtime_limit_ms = arg_u32(a, "downtime", 0);
 	m->bandwidth_bps = arg_u64(a, "bandwidth", 0);
@@ -151,6 +184,14 @@ bool probe_build_job(const char *op, const struct args *a, struct ctl_request *q
 		q->op = CTL_OP_JOB_WAIT;
 		q->u.wait.job_id = arg_u64(a, "job", 0);
 		q->u.wait.timeout_ms = arg_u32(a, "timeout", 0);
+	} else if (strcmp(op, "job-metadata") == 0) {
+		static const char *const k[] = { "job", "device", NULL };
+
+		args_check(a, k);
+		q->op = CTL_OP_JOB_METADATA;
+		q->u.job_metadata.job_id = arg_u64(a, "job", 0);
+		copy(q->u.job_metadata.device, sizeof(q->u.job_metadata.device),
+		     arg_need(a, "device"), "device");
 	} else if (strcmp(op, "subscribe") == 0) {
 		static const char *const k[] = { "job", "finished", NULL };
 
@@ -205,6 +246,22 @@ static void print_status(const char *p, const struct ctl_job_status *s)
 		printf("%serror_device=%s\n", p, s->error.device);
 }
 
+static void print_metadata(const struct ctl_metadata *md)
+{
+	uint8_t sum[DIGEST_LEN];
+	char hex[DIGEST_HEX_LEN];
+
+	if (digest_buffer(md->data, md->len, sum) < 0)
+		die("SHA-256 failed");
+	printf("metadata_len=%zu\nmetadata_sha256=%s\n", md->len, digest_hex(sum, hex));
+	if (md->len <= 64) {
+		printf("metadata_hex=");
+		for (size_t i = 0; i < md->len; i++)
+			printf("%02x", md->data[i]);
+		printf("\n");
+	}
+}
+
 bool probe_print_job_result(const struct ctl_reply *r)
 {
 	char p[32];
@@ -220,6 +277,9 @@ bool probe_print_job_result(const struct ctl_reply *r)
 		return true;
 	case CTL_RESULT_JOB:
 		print_status("", &r->u.job);
+		return true;
+	case CTL_RESULT_METADATA:
+		print_metadata(&r->u.metadata);
 		return true;
 	case CTL_RESULT_JOB_LIST:
 		printf("jobs=%u\n", r->u.job_list.n_jobs);

@@ -3,7 +3,9 @@
 # the source device back to RUNNING with its content unchanged and never reset, the
 # destination device reset and released. Phases: a prepared destination (WAITING), a source
 # waiting for PREPARE_REPLY (PREPARING), pre-copy streaming (PRECOPY, cancelled on either
-# side) and the final stop-copy stream (STOP_COPY, streams running).
+# side), a converged job waiting for a manual switchover (SWITCHOVER_PENDING) and the final
+# stop-copy stream (STOP_COPY, streams running). A subscriber on each daemon sees exactly one
+# FINISHED event per job, in the job's final phase.
 . "$(dirname "$0")/lib.sh"
 it_begin migrate_cancel
 
@@ -12,6 +14,12 @@ it_config hostb hostb '[device "d0"]' 'backend = sim' 'spec = size=8M'
 it_start hosta
 it_start hostb
 before=$(it_digest hosta s0)
+"$CTLPROBE" -t 90 "$IT_DIR/hosta.sock" subscribe finished=6 >"$IT_DIR/events-a.txt" 2>&1 &
+ev_a=$!
+"$CTLPROBE" -t 90 "$IT_DIR/hostb.sock" subscribe finished=6 >"$IT_DIR/events-b.txt" 2>&1 &
+ev_b=$!
+it_expect_log hosta 'subscribed to the events of every job'
+it_expect_log hostb 'subscribed to the events of every job'
 
 # the source side after a rollback: RUNNING, free, unchanged, not reset
 source_intact() {
@@ -88,6 +96,18 @@ it_expect phase CANCELLED
 it_has "$IT_OUT" 'error_message=the destination aborted the migration: cancelled by'
 source_intact CANCELLED
 
+# SWITCHOVER_PENDING: converged, waiting for the orchestrator's switchover
+it_prepare hostb d0
+it_migrate hosta hostb s0:d0 switchover=manual
+it_wait_phase hosta "$IT_JOB" SWITCHOVER_PENDING 15
+it_expect device.0.state PRE_COPY
+it_ok hosta job-cancel job="$IT_JOB"
+it_wait_job hosta "$IT_JOB" 10
+it_expect phase CANCELLED
+it_has "$IT_OUT" 'error_message=cancelled by pid=[0-9]+ uid=[0-9]+ in phase SWITCHOVER_PENDING'
+source_intact CANCELLED
+dest_reset CANCELLED 'the source aborted the migration: cancelled by'
+
 # STOP_COPY: no pre-copy, the device stopped and its final stream running
 it_prepare hostb d0
 it_migrate hosta hostb s0:d0 precopy=0 bandwidth=1048576
@@ -100,6 +120,20 @@ it_expect phase CANCELLED
 [ "$(it_get device.0.bytes_sent)" -gt 0 ] || it_fail "nothing was streamed before the cancel"
 source_intact CANCELLED
 dest_reset CANCELLED
+
+# every job ended with exactly one FINISHED event, in its final phase
+wait "$ev_a" || it_fail "source events: $(tail -n 5 "$IT_DIR/events-a.txt")"
+wait "$ev_b" || it_fail "destination events: $(tail -n 5 "$IT_DIR/events-b.txt")"
+for host in hosta hostb; do
+	it_ok "$host" job-list
+	it_expect jobs 6
+	for i in 0 1 2 3 4 5; do
+		id=$(it_get "job.$i.job_id")
+		ph=$(it_get "job.$i.phase")
+		n=$(grep -c "kind=FINISHED job=$id phase=$ph" "$IT_DIR/events-${host#host}.txt")
+		[ "$n" -eq 1 ] || it_fail "$host: job $id ($ph): $n FINISHED events"
+	done
+done
 
 # both daemons are fine and hold no job
 it_ok hosta info

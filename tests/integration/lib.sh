@@ -14,6 +14,7 @@ IT_NAME=""
 IT_DIR=""
 IT_PIDS=""
 IT_FAILED=0
+IT_NETNS=""
 
 it_log() { printf '%s: %s\n' "$IT_NAME" "$*"; }
 
@@ -28,6 +29,9 @@ it_cleanup() {
 			sleep 0.1
 		done
 		kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in $IT_NETNS; do
+		ip netns del "$ns" 2>/dev/null
 	done
 	# a sanitizer report from a daemon (sanitizer builds) fails the test, leaks included
 	for f in "$IT_DIR"/*.log; do
@@ -226,4 +230,62 @@ it_device() {
 	it_ok "$1" device-info id="$2"
 	it_expect state "$3"
 	[ -z "${4:-}" ] || it_expect owner_job "$4"
+}
+
+# it_device_free HOST DEVICE STATE: fails unless the device is in STATE and no job holds it.
+it_device_free() {
+	it_ok "$1" device-info id="$2"
+	it_expect owner_job 0
+	it_expect state "$3"
+}
+
+# it_finished_ms HOST JOB: the job's finished_at_ms (Unix ms), 0 while it runs.
+it_finished_ms() {
+	it_ok "$1" job-status job="$2"
+	it_get finished_at_ms
+}
+
+# it_now_ms: Unix time in milliseconds.
+it_now_ms() { date +%s%3N; }
+
+# ---- network namespaces (it_migrate_netcut.sh) ----
+
+# it_netns_pair NSA NSB ADDRA ADDRB: two fresh network namespaces joined by a veth pair,
+# "vma" in NSA with ADDRA/24 and "vmb" in NSB with ADDRB/24, loopback up in both; they are
+# deleted at exit. (The daemons' peer-connect is the reachability check: no ping here.) The test is skipped (exit 77) when namespaces cannot be made here.
+it_netns_pair() {
+	ip netns add "$1" 2>/dev/null || { it_log "SKIP: cannot create network namespaces"; exit 77; }
+	IT_NETNS="$IT_NETNS $1"
+	ip netns add "$2" || it_fail "ip netns add $2"
+	IT_NETNS="$IT_NETNS $2"
+	ip link add vma netns "$1" type veth peer name vmb netns "$2" ||
+		it_fail "cannot make a veth pair between $1 and $2"
+	ip -n "$1" addr add "$3/24" dev vma || it_fail "address $3"
+	ip -n "$2" addr add "$4/24" dev vmb || it_fail "address $4"
+	for ns in "$1" "$2"; do ip -n "$ns" link set lo up; done
+	ip -n "$1" link set vma up || it_fail "vma up"
+	ip -n "$2" link set vmb up || it_fail "vmb up"
+}
+
+# it_listen_on HOST ADDR: makes HOST.conf listen on ADDR (port 0) instead of loopback.
+it_listen_on() {
+	sed -i "s/^listen = 127\.0\.0\.1:0$/listen = $2:0/" "$IT_DIR/$1.conf"
+}
+
+# it_port_at HOST ADDR: the peer port the daemon bound on ADDR.
+it_port_at() {
+	sed -n "s/.*peer listener ${2//./\\.}:\([0-9]*\): listening.*/\1/p" "$IT_DIR/$1.log" |
+		head -n 1
+}
+
+# it_start_in NS HOST [ARGS...]: it_start inside network namespace NS (the control socket is
+# a file, so ctlprobe reaches it from anywhere).
+it_start_in() {
+	ns=$1 host=$2
+	shift 2
+	ip netns exec "$ns" "$VFIO_MIGD" -c "$IT_DIR/$host.conf" "$@" >"$IT_DIR/$host.log" 2>&1 &
+	pid=$!
+	IT_PIDS="$IT_PIDS $pid"
+	eval "IT_PID_$host=$pid"
+	it_wait_log "$host" "ready:" 10 || it_fail "$host did not become ready in $ns"
 }

@@ -6,12 +6,18 @@
  *   peerprobe ADDR PORT CA CERT KEY ALLOW ACTION...
  *     hello[=VER[:MIN]]   send a HELLO (default 1:1)
  *     expect-hello        read frames until the daemon's HELLO (prints version and identity)
- *     expect-abort        read frames until a PEER_ABORT (prints its reason)
+ *     expect-abort[=SECS] read frames until a PEER_ABORT (prints its reason); 10 s default
  *     ping                send a PING and wait for its PONG
  *     answer=SECONDS      read for SECONDS, answering every PING
  *     silent=SECONDS      neither read nor write for SECONDS
  *     raw=HEX             send raw bytes inside the TLS session
  *     wait-close=SECONDS  read until the daemon closes (prints close_notify or reset)
+ *     prepare=TOKEN,TARGET,TIMEOUT_MS,MODEL
+ *                         play a source: PREPARE for job 77, one sim device "p0" -> TARGET
+ *                         (driver "vfio-migd-sim", MODEL as the target's device-info shows it,
+ *                         STOP_COPY only, no pre-copy), the source's time left TIMEOUT_MS
+ *                         (0: none); waits for PREPARE_REPLY (prints dest_job and code;
+ *                         a refusal fails the action)
  * Exit status: 0 every action did what it says, 1 an expectation failed, 2 usage or connect.
  */
 #include <arpa/inet.h>
@@ -208,10 +214,10 @@ static int act_hello(struct probe *p, const char *arg)
 	return probe_send(p, &m) < 0 ? -EIO : 1;
 }
 
-static int act_expect(struct probe *p, uint16_t type)
+static int act_expect(struct probe *p, uint16_t type, double secs)
 {
 	struct peer_msg m;
-	int r = probe_expect(p, type, 10, &m);
+	int r = probe_expect(p, type, secs, &m);
 
 	if (r <= 0) {
 		printf("event=missing type=%s\n", frame_type_name(type));
@@ -233,7 +239,7 @@ static int act_ping(struct probe *p)
 
 	if (probe_send(p, &m) < 0)
 		return -EIO;
-	return act_expect(p, FRAME_PEER_PONG);
+	return act_expect(p, FRAME_PEER_PONG, 10);
 }
 
 static int act_answer(struct probe *p, double secs)
@@ -261,6 +267,45 @@ static int act_wait_close(struct probe *p, double secs)
 	return -EIO;
 }
 
+static int act_prepare(struct probe *p, const char *arg)
+{
+	struct peer_msg m = { .type = FRAME_PEER_PREPARE }, rep;
+	struct peer_prepare *q = &m.u.prepare;
+	char buf[1024], *f[4], *save = NULL;
+	unsigned long long left;
+	int r;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	f[0] = strtok_r(buf, ",", &save);
+	f[1] = strtok_r(NULL, ",", &save);
+	f[2] = strtok_r(NULL, ",", &save);
+	f[3] = strtok_r(NULL, "", &save);
+	if (!f[0] || !f[1] || !f[2] || !f[3] || sscanf(f[2], "%llu", &left) != 1)
+		return -EINVAL;
+	q->job_id = 77;
+	snprintf(q->token, sizeof(q->token), "%s", f[0]);
+	q->n_devices = 1;
+	snprintf(q->devices[0].source_id, sizeof(q->devices[0].source_id), "p0");
+	snprintf(q->devices[0].target_id, sizeof(q->devices[0].target_id), "%s", f[1]);
+	q->devices[0].migration_flags = 0x1; /* STOP_COPY */
+	snprintf(q->devices[0].compat.driver, sizeof(q->devices[0].compat.driver), "vfio-migd-sim");
+	snprintf(q->devices[0].compat.model, sizeof(q->devices[0].compat.model), "%s", f[3]);
+	q->timeout_ms = left;
+	if (probe_send(p, &m) < 0)
+		return -EIO;
+	printf("event=sent type=PEER_PREPARE timeout_ms=%llu\n", left);
+	if (probe_expect(p, FRAME_PEER_PREPARE_REPLY, 10, &rep) <= 0) {
+		printf("event=missing type=PEER_PREPARE_REPLY\n");
+		return -EIO;
+	}
+	printf("event=prepare-reply dest_job=%llu code=%s message=%s\n",
+	       (unsigned long long)rep.u.prepare_reply.dest_job_id,
+	       proto_err_name(rep.u.prepare_reply.error.code), rep.u.prepare_reply.error.message);
+	r = rep.u.prepare_reply.error.code == PROTO_ERR_OK ? 1 : -EIO;
+	peer_msg_clear(&rep);
+	return r;
+}
+
 static int act(struct probe *p, const char *a)
 {
 	const char *eq = strchr(a, '=');
@@ -271,9 +316,11 @@ static int act(struct probe *p, const char *a)
 	if (strncmp(a, "hello", 5) == 0)
 		return act_hello(p, arg);
 	if (strcmp(a, "expect-hello") == 0)
-		return act_expect(p, FRAME_PEER_HELLO);
+		return act_expect(p, FRAME_PEER_HELLO, 10);
 	if (strcmp(a, "expect-abort") == 0)
-		return act_expect(p, FRAME_PEER_ABORT);
+		return act_expect(p, FRAME_PEER_ABORT, 10);
+	if (strncmp(a, "expect-abort=", 13) == 0)
+		return act_expect(p, FRAME_PEER_ABORT, atof(arg));
 	if (strcmp(a, "ping") == 0)
 		return act_ping(p);
 	if (strncmp(a, "answer=", 7) == 0)
@@ -292,6 +339,8 @@ static int act(struct probe *p, const char *a)
 	}
 	if (strncmp(a, "wait-close=", 11) == 0)
 		return act_wait_close(p, atof(arg));
+	if (strncmp(a, "prepare=", 8) == 0)
+		return act_prepare(p, arg);
 	return -EINVAL;
 }
 

@@ -379,6 +379,7 @@ START_TEST(test_example_uncommented)
 	ck_assert_int_eq(cfg.daemon.log_target, def.daemon.log_target);
 	ck_assert_str_eq(cfg.daemon.state_dir, def.daemon.state_dir);
 	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, def.daemon.metrics_listen.port);
+	ck_assert_uint_eq(cfg.daemon.stop_timeout_ms, def.daemon.stop_timeout_ms);
 	ck_assert_str_eq(cfg.control.socket, def.control.socket);
 	ck_assert_str_eq(cfg.control.group, def.control.group);
 	ck_assert_uint_eq(cfg.control.mode, def.control.mode);
@@ -396,6 +397,7 @@ START_TEST(test_example_uncommented)
 	ck_assert_uint_eq(cfg.limits.bandwidth, def.limits.bandwidth);
 	ck_assert_uint_eq(cfg.limits.job_timeout_ms, def.limits.job_timeout_ms);
 	ck_assert_uint_eq(cfg.limits.finished_job_ttl_ms, def.limits.finished_job_ttl_ms);
+	ck_assert_uint_eq(cfg.limits.dest_timeout_ms, def.limits.dest_timeout_ms);
 	ck_assert_uint_eq(cfg.limits.max_devices, def.limits.max_devices);
 	config_free(&def);
 	free(shipped);

@@ -27,6 +27,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.daemon.host_identity, host);
 	ck_assert_str_eq(cfg.daemon.state_dir, "/var/lib/vfio-migd");
 	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 0);
+	ck_assert_str_eq(cfg.daemon.metrics_listen.host, ""); /* off */
+	ck_assert_uint_eq(cfg.daemon.stop_timeout_ms, 30000);
 	ck_assert_str_eq(cfg.control.socket, "/run/vfio-migd/control.sock");
 	ck_assert_str_eq(cfg.control.group, "vfio-migd");
 	ck_assert_uint_eq(cfg.control.mode, 0660);
@@ -51,6 +53,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.limits.bandwidth, 0);
 	ck_assert_uint_eq(cfg.limits.job_timeout_ms, 0);
 	ck_assert_uint_eq(cfg.limits.finished_job_ttl_ms, 600000);
+	ck_assert_uint_eq(cfg.limits.dest_timeout_ms, 6 * 3600000);
 	ck_assert_uint_eq(cfg.limits.max_devices, 256);
 	ck_assert_uint_eq(cfg.n_devices, 0);
 	ck_assert_int_eq(config_validate(&cfg, &err), 0);
@@ -68,6 +71,7 @@ static const char every_key[] =
 	"host_identity = hv01.example.com\n"
 	"state_dir = /srv/vm\n"
 	"metrics_listen = 127.0.0.1:9100\n"
+	"stop_timeout = 90s\n"
 	"[control]\n"
 	"socket = /run/x.sock\n"
 	"group = kvm\n"
@@ -101,6 +105,7 @@ static const char every_key[] =
 	"bandwidth = 100M\n"
 	"job_timeout = 1h\n"
 	"finished_job_ttl = 0\n"
+	"dest_timeout = 90s\n"
 	"max_devices = 3\n"
 	"[device \"gpu0\"]\n"
 	"backend = vfio\n"
@@ -121,6 +126,7 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(cfg.daemon.metrics_listen.family, AF_INET);
 	ck_assert_str_eq(cfg.daemon.metrics_listen.host, "127.0.0.1");
 	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 9100);
+	ck_assert_uint_eq(cfg.daemon.stop_timeout_ms, 90000);
 	ck_assert_str_eq(cfg.control.socket, "/run/x.sock");
 	ck_assert_str_eq(cfg.control.group, "kvm");
 	ck_assert_uint_eq(cfg.control.mode, 0600);
@@ -166,13 +172,14 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(cfg.limits.bandwidth, 100ULL << 20);
 	ck_assert_uint_eq(cfg.limits.job_timeout_ms, 3600000);
 	ck_assert_uint_eq(cfg.limits.finished_job_ttl_ms, 0);
+	ck_assert_uint_eq(cfg.limits.dest_timeout_ms, 90000);
 	ck_assert_uint_eq(cfg.limits.max_devices, 3);
 	ck_assert_uint_eq(cfg.n_devices, 2);
 	ck_assert_str_eq(cfg.devices[0].name, "gpu0");
 	ck_assert_int_eq(cfg.devices[0].backend, CONFIG_BACKEND_VFIO);
 	ck_assert_str_eq(cfg.devices[0].path, "0000:3b:00.1");
 	ck_assert_ptr_null(cfg.devices[0].spec);
-	ck_assert_uint_eq(cfg.devices[0].line, 39);
+	ck_assert_uint_eq(cfg.devices[0].line, 41);
 	ck_assert_str_eq(cfg.devices[1].name, "sim.0:a-b_c");
 	ck_assert_int_eq(cfg.devices[1].backend, CONFIG_BACKEND_SIM);
 	ck_assert_ptr_null(cfg.devices[1].path);
@@ -198,7 +205,7 @@ START_TEST(test_key_names)
 		ck_assert_msg(strstr(err.msg, "unknown key") == NULL, "%s: %s", key, err.msg);
 		ck_assert_msg(strstr(err.msg, "'\\x01'") != NULL, "%s: %s", key, err.msg);
 	}
-	ck_assert_uint_eq(i, 33);
+	ck_assert_uint_eq(i, 35);
 	ck_assert_ptr_null(config_key_name(i));
 	ck_assert_uint_eq(cfg.n_devices, 0);
 }
@@ -227,6 +234,16 @@ START_TEST(test_set)
 	ck_assert_int_eq(config_set(&cfg, "peer.keepalive_count", " 3", &err), -EINVAL);
 	ck_assert_str_eq(err.msg, "peer.keepalive_count: ' 3' is not a whole number");
 	set_ok("limits.max_devices", "3");
+	/* stop_timeout: 0 (do not wait) or 100 ms to 1 h */
+	set_ok("daemon.stop_timeout", "0");
+	ck_assert_uint_eq(cfg.daemon.stop_timeout_ms, 0);
+	set_ok("daemon.stop_timeout", "2m");
+	ck_assert_uint_eq(cfg.daemon.stop_timeout_ms, 120000);
+	ck_assert_int_eq(config_set(&cfg, "daemon.stop_timeout", "2h", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "daemon.stop_timeout: '2h'"), "%s", err.msg);
+	ck_assert_int_eq(config_set(&cfg, "daemon.stop_timeout", "50ms", &err), -EINVAL);
+	ck_assert_int_eq(config_set(&cfg, "daemon.stop_timeout", "soon", &err), -EINVAL);
+	ck_assert_uint_eq(cfg.daemon.stop_timeout_ms, 120000);
 	set_ok("peer.listen", ""); /* or TLS would be required */
 	ck_assert_int_eq(config_validate(&cfg, &err), 0);
 }

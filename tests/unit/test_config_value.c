@@ -119,10 +119,15 @@ START_TEST(test_addresses)
 	ck_assert_str_eq(cfg.daemon.metrics_listen.host, "127.9.8.7");
 	set_ok("daemon.metrics_listen", "LOCALHOST:9100");
 	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 9100);
+	set_ok("daemon.metrics_listen", "127.0.0.1:0"); /* the kernel picks the port */
+	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 0);
+	ck_assert_str_eq(cfg.daemon.metrics_listen.host, "127.0.0.1");
 	set_ok("daemon.metrics_listen", "off");
 	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 0);
+	ck_assert_str_eq(cfg.daemon.metrics_listen.host, "");
 	set_ok("daemon.metrics_listen", "");
 	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 0);
+	ck_assert_str_eq(cfg.daemon.metrics_listen.host, "");
 }
 END_TEST
 
@@ -324,8 +329,8 @@ static const struct {
 	{ "daemon.metrics_listen", "127.0.0.1",
 	  "'127.0.0.1' has no port (HOST:PORT, e.g. 0.0.0.0:7790)" },
 	{ "peer.listen", "0.0.0.0", "'0.0.0.0' has no port (HOST:PORT, e.g. 0.0.0.0:7790)" },
-	{ "daemon.metrics_listen", "127.0.0.1:0",
-	  "'127.0.0.1:0' has an invalid port (1 to 65535)" },
+	{ "daemon.metrics_listen", "127.0.0.1:65536",
+	  "'127.0.0.1:65536' has an invalid port (0 to 65535)" },
 	{ "peer.listen", "0.0.0.0:65536", "'0.0.0.0:65536' " NOT_ADDR_PORT },
 	{ "peer.listen", "0.0.0.0:", "'0.0.0.0:' " NOT_ADDR_PORT },
 	{ "peer.listen", "0.0.0.0:http", "'0.0.0.0:http' " NOT_ADDR_PORT },

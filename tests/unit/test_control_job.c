@@ -28,6 +28,9 @@ static struct {
 	struct proto_error err;
 	control_job_done_fn *done;
 	void *done_arg;
+	char device[PROTO_ID_MAX + 1];
+	uint8_t *meta; /* what job_metadata returns */
+	size_t meta_len;
 } F;
 
 static int fake_fail(struct proto_error *err)
@@ -119,6 +122,19 @@ static int fake_wait(void *arg, uint64_t id, uint32_t timeout_ms, control_job_do
 	return 0;
 }
 
+static int fake_metadata(void *arg, uint64_t id, const char *device, const uint8_t **ret_data,
+			 size_t *ret_len, struct proto_error *err)
+{
+	F.calls++;
+	F.id = id;
+	snprintf(F.device, sizeof(F.device), "%s", device);
+	if (F.result < 0)
+		return fake_fail(err);
+	*ret_data = F.meta;
+	*ret_len = F.meta_len;
+	return 0;
+}
+
 static const struct control_jobs fake_jobs = {
 	.prepare = fake_prepare,
 	.migrate = fake_migrate,
@@ -129,6 +145,7 @@ static const struct control_jobs fake_jobs = {
 	.resume = fake_simple,
 	.set_bandwidth = fake_bandwidth,
 	.wait = fake_wait,
+	.metadata = fake_metadata,
 };
 
 /* The server with the fake engine; max_output 0 keeps the default. */
@@ -268,6 +285,44 @@ START_TEST(test_simple_ops)
 	q = job_req(CTL_OP_JOB_CANCEL, 21);
 	tc_expect_error(&t, &q, PROTO_ERR_INVALID_ARGUMENT, "past COMMIT");
 	ck_assert_int_eq(F.calls, 5);
+	tc_close(&t);
+}
+END_TEST
+
+/* job_metadata: the bytes come back exactly (empty, small, the full 1 MiB), errors as given. */
+START_TEST(test_metadata)
+{
+	static const size_t sizes[] = { 0, 3, PROTO_METADATA_MAX };
+	struct ctl_request q = { .op = CTL_OP_JOB_METADATA };
+	struct ctl_reply rep;
+	struct tclient t;
+
+	jobs_on(0);
+	tc_open(&t);
+	q.u.job_metadata.job_id = 12;
+	strcpy(q.u.job_metadata.device, "vf1");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		F.meta_len = sizes[i];
+		F.meta = malloc(sizes[i] + 1);
+		for (size_t k = 0; k < sizes[i]; k++)
+			F.meta[k] = (uint8_t)(k * 31 + i);
+		tc_call(&t, &q, &rep);
+		ck_assert_uint_eq(rep.error.code, PROTO_ERR_OK);
+		ck_assert_uint_eq(rep.result, CTL_RESULT_METADATA);
+		ck_assert_uint_eq(rep.u.metadata.len, sizes[i]);
+		if (sizes[i])
+			ck_assert_mem_eq(rep.u.metadata.data, F.meta, sizes[i]);
+		ck_assert_uint_eq(F.id, 12);
+		ck_assert_str_eq(F.device, "vf1");
+		ctl_reply_clear(&rep);
+		free(F.meta);
+		F.meta = NULL;
+	}
+	F.result = -ENOENT;
+	proto_error_set(&F.err, PROTO_ERR_NOT_FOUND, "vf7", "job 12 has no device 'vf7'");
+	strcpy(q.u.job_metadata.device, "vf7");
+	tc_expect_error(&t, &q, PROTO_ERR_NOT_FOUND, "has no device 'vf7'");
+	ck_assert_int_eq(F.calls, 4);
 	tc_close(&t);
 }
 END_TEST
@@ -496,6 +551,7 @@ static Suite *control_job_suite(void)
 	tcase_add_test(tc, test_status_and_errors);
 	tcase_add_test(tc, test_prepare_migrate_list);
 	tcase_add_test(tc, test_simple_ops);
+	tcase_add_test(tc, test_metadata);
 	tcase_add_test(tc, test_wait_later);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_slow_subscriber);

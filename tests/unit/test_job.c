@@ -526,6 +526,16 @@ START_TEST(test_ops_by_role)
 	ck_assert_int_eq(migrate_job_metadata(t.m, dst, 1, &meta, &len), -EINVAL);
 	ck_assert_int_eq(migrate_job_metadata(t.m, src, 0, &meta, &len), -EINVAL);
 	ck_assert_int_eq(migrate_job_metadata(t.m, 999, 0, &meta, &len), -ENOENT);
+	ck_assert_int_eq(migrate_job_device_metadata(t.m, dst, "a", &meta, &len, &e), -EBUSY);
+	ck_assert_uint_eq(e.code, PROTO_ERR_BUSY);
+	ck_assert_ptr_nonnull(strstr(e.message, "PREPARE has not arrived yet"));
+	ck_assert_int_eq(migrate_job_device_metadata(t.m, dst, "zz", &meta, &len, &e), -ENOENT);
+	ck_assert_uint_eq(e.code, PROTO_ERR_NOT_FOUND);
+	ck_assert_ptr_nonnull(strstr(e.message, "has no device 'zz'"));
+	ck_assert_int_eq(migrate_job_device_metadata(t.m, src, "b", &meta, &len, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.message, "read from the destination job"));
+	ck_assert_int_eq(migrate_job_device_metadata(t.m, 999, "a", &meta, &len, &e), -ENOENT);
+	ck_assert_uint_eq(e.code, PROTO_ERR_NOT_FOUND);
 	run_ms(&t, 100);
 	ck_assert_uint_eq(status(&t, src).phase, CTL_PHASE_FAILED);
 	ck_assert_int_eq(migrate_job_switchover(t.m, src, "x", &e), -EINVAL);

@@ -156,6 +156,7 @@ START_TEST(test_replies)
 		[CTL_RESULT_JOB_LIST] = "job_list",
 		[CTL_RESULT_PEER] = "peer",
 		[CTL_RESULT_PEER_LIST] = "peer_list",
+		[CTL_RESULT_METADATA] = "metadata",
 	};
 
 	for (size_t i = 0; i < n_all_results; i++) {

@@ -63,6 +63,14 @@ START_TEST(test_round_trip_every_type)
 	proto_error_set(&m.u.prepare_reply.error, PROTO_ERR_TOKEN_EXPIRED, NULL,
 			"token expired 3 s ago; prepare the destination again");
 	round_trip(&m);
+	/* PREPARE with the source's time left (the golden one, from before the field, has
+	 * none: an older source's PREPARE decodes as 0) */
+	sample_peer(&m, FRAME_PEER_PREPARE);
+	m.u.prepare.timeout_ms = 3600000;
+	round_trip(&m);
+	m.u.prepare.timeout_ms = UINT64_MAX;
+	round_trip(&m);
+	peer_msg_clear(&m);
 }
 END_TEST
 

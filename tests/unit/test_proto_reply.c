@@ -59,6 +59,8 @@ START_TEST(test_reply_round_trip)
 	reply_round_trip(&r);
 	r.result = CTL_RESULT_JOB_LIST;
 	reply_round_trip(&r);
+	r.result = CTL_RESULT_METADATA; /* empty metadata: the source sent none */
+	reply_round_trip(&r);
 	r.result = CTL_RESULT_NONE;
 	reply_round_trip(&r);
 	proto_error_set(&r.error, PROTO_ERR_PROTOCOL, NULL, "request: not a valid encoding");
@@ -91,6 +93,7 @@ START_TEST(test_result_for)
 		{ CTL_OP_SUBSCRIBE, CTL_RESULT_NONE },
 		{ CTL_OP_PEER_CONNECT, CTL_RESULT_PEER },
 		{ CTL_OP_PEER_LIST, CTL_RESULT_PEER_LIST },
+		{ CTL_OP_JOB_METADATA, CTL_RESULT_METADATA },
 		{ 0, CTL_RESULT_NONE },
 		{ 99, CTL_RESULT_NONE },
 	};
@@ -162,6 +165,53 @@ START_TEST(test_reply_encode_refuses)
 	BAD(CTL_RESULT_DAEMON_INFO, strcpy(INFO.tls.error, "x\ny"), "result.tls.error");
 	BAD(CTL_RESULT_DAEMON_INFO, fill(INFO.host_identity, PROTO_ADDR_MAX + 1, 'h'),
 	    "result.host_identity");
+}
+END_TEST
+
+/* Metadata: at most PROTO_METADATA_MAX bytes, never a NULL buffer with a length. */
+START_TEST(test_metadata_rules)
+{
+	struct ctl_reply r;
+	uint8_t *buf;
+	size_t len;
+
+	sample_reply(&r, CTL_RESULT_METADATA);
+	free(r.u.metadata.data);
+	r.u.metadata.len = PROTO_METADATA_MAX + 1;
+	r.u.metadata.data = pattern(r.u.metadata.len, 9);
+	ck_assert_int_eq(ctl_reply_encode(&r, &buf, &len), -EINVAL);
+	expect_reason("result.metadata: 1048577 is outside 0..1048576");
+	r.u.metadata.len = PROTO_METADATA_MAX;
+	reply_round_trip(&r);
+	ctl_reply_clear(&r);
+	r.serial = 1;
+	r.result = CTL_RESULT_METADATA;
+	r.u.metadata.len = 5;
+	ck_assert_int_eq(ctl_reply_encode(&r, &buf, &len), -EINVAL);
+	expect_reason("result.metadata: NULL with a length");
+}
+END_TEST
+
+/* A decoded reply whose metadata is above the limit is refused (and nothing leaks). */
+START_TEST(test_metadata_decode_refuses)
+{
+	Vmig__Reply rp = VMIG__REPLY__INIT;
+	uint8_t *big = pattern(PROTO_METADATA_MAX + 1, 4), *buf;
+	struct ctl_reply r;
+	size_t len;
+
+	rp.has_serial = 1;
+	rp.serial = 3;
+	rp.result_case = VMIG__REPLY__RESULT_METADATA;
+	rp.metadata.len = PROTO_METADATA_MAX + 1;
+	rp.metadata.data = big;
+	len = protobuf_c_message_get_packed_size(&rp.base);
+	buf = malloc(len);
+	protobuf_c_message_pack(&rp.base, buf);
+	ck_assert_int_eq(ctl_reply_decode(buf, len, &r), -EPROTO);
+	expect_reason("result.metadata: 1048577 bytes, at most 1048576");
+	free(buf);
+	free(big);
 }
 END_TEST
 
@@ -670,6 +720,8 @@ static Suite *reply_suite(void)
 	tcase_add_test(tc, test_reply_newer_result);
 	tcase_add_test(tc, test_reply_budget);
 	tcase_add_test(tc, test_reply_largest_fits);
+	tcase_add_test(tc, test_metadata_rules);
+	tcase_add_test(tc, test_metadata_decode_refuses);
 	tcase_add_test(tc, test_reply_clear);
 	suite_add_tcase(s, tc);
 	return s;

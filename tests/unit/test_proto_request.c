@@ -120,7 +120,7 @@ START_TEST(test_encode_refuses_envelope)
 {
 	BAD(CTL_OP_JOB_LIST, q.serial = 0, "serial: missing");
 	BAD(CTL_OP_JOB_LIST, q.op = 9, "op: 9");
-	BAD(CTL_OP_JOB_LIST, q.op = CTL_OP_MAX + 1, "op: 29");
+	BAD(CTL_OP_JOB_LIST, q.op = CTL_OP_MAX + 1, "op: 30");
 	BAD(CTL_OP_JOB_LIST, q.op = 0, "op: 0");
 	BAD(CTL_OP_JOB_LIST, q.fd_count = 1, "takes no fd");
 	BAD(CTL_OP_HELLO, q.u.hello.version = 0, "version");
@@ -264,6 +264,11 @@ START_TEST(test_encode_refuses_job_ops)
 		BAD(ops[i], q.u.job.job_id = 0, "job_id: missing");
 	BAD(CTL_OP_JOB_SET_BANDWIDTH, q.u.bandwidth.job_id = 0, "job_id: missing");
 	BAD(CTL_OP_JOB_WAIT, q.u.wait.job_id = 0, "job_id: missing");
+	BAD(CTL_OP_JOB_METADATA, q.u.job_metadata.job_id = 0, "job_id: missing");
+	BAD(CTL_OP_JOB_METADATA, q.u.job_metadata.device[0] = 0, "device: missing");
+	BAD(CTL_OP_JOB_METADATA, strcpy(q.u.job_metadata.device, "a b"), "device");
+	BAD(CTL_OP_JOB_METADATA, fill(q.u.job_metadata.device, PROTO_ID_MAX + 1, 'd'), "device");
+	BAD(CTL_OP_JOB_METADATA, q.fd_count = 1, "fd_count: 1, but job_metadata takes no fd");
 }
 END_TEST
 
@@ -408,6 +413,28 @@ START_TEST(test_decode_device_ops)
 	ss.state = (Vmig__DeviceState)99;
 	expect_decode(&rq.base, -EPROTO, "state: 99");
 	ss.state = VMIG__DEVICE_STATE__DEVICE_STATE_RUNNING_P2P;
+	expect_decode(&rq.base, 0, NULL);
+}
+END_TEST
+
+START_TEST(test_decode_job_metadata)
+{
+	Vmig__Request rq = VMIG__REQUEST__INIT;
+	Vmig__JobMetadata jm = VMIG__JOB_METADATA__INIT;
+
+	rq.has_serial = 1;
+	rq.serial = 4;
+	rq.op_case = VMIG__REQUEST__OP_JOB_METADATA;
+	rq.job_metadata = &jm;
+	expect_decode(&rq.base, -EPROTO, "job_metadata.job_id: missing");
+	jm.has_job_id = 1;
+	jm.job_id = 0;
+	expect_decode(&rq.base, -EPROTO, "job_metadata.job_id: missing");
+	jm.job_id = 12;
+	expect_decode(&rq.base, -EPROTO, "job_metadata.device: missing");
+	jm.device = "vf 0";
+	expect_decode(&rq.base, -EPROTO, "job_metadata.device");
+	jm.device = "vf0";
 	expect_decode(&rq.base, 0, NULL);
 }
 END_TEST
@@ -719,6 +746,7 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, test_encode_refuses_peer_ops);
 	tcase_add_test(tc, test_peer_connect_limits_pass);
 	tcase_add_test(tc, test_decode_peer_ops);
+	tcase_add_test(tc, test_decode_job_metadata);
 	tcase_add_test(tc, test_decode_envelope);
 	tcase_add_test(tc, test_decode_device_ops);
 	tcase_add_test(tc, test_decode_migrate);

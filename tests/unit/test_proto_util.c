@@ -31,6 +31,7 @@ const uint32_t all_ops[] = {
 	CTL_OP_SUBSCRIBE,
 	CTL_OP_PEER_CONNECT,
 	CTL_OP_PEER_LIST,
+	CTL_OP_JOB_METADATA,
 };
 const size_t n_all_ops = sizeof(all_ops) / sizeof(all_ops[0]);
 
@@ -38,7 +39,7 @@ const uint32_t all_results[] = {
 	CTL_RESULT_NONE,	CTL_RESULT_HELLO,     CTL_RESULT_DAEMON_INFO,
 	CTL_RESULT_DEVICE_LIST, CTL_RESULT_DEVICE,    CTL_RESULT_PREPARE_INCOMING,
 	CTL_RESULT_MIGRATE,	CTL_RESULT_JOB,	      CTL_RESULT_JOB_LIST,
-	CTL_RESULT_PEER,	CTL_RESULT_PEER_LIST,
+	CTL_RESULT_PEER,	CTL_RESULT_PEER_LIST, CTL_RESULT_METADATA,
 };
 const size_t n_all_results = sizeof(all_results) / sizeof(all_results[0]);
 
@@ -181,6 +182,10 @@ void sample_request(struct ctl_request *q, uint32_t op)
 		strcpy(q->u.peer_connect.address, "[2001:db8::7]:7400");
 		strcpy(q->u.peer_connect.expect_host, "dst-02.example.net");
 		break;
+	case CTL_OP_JOB_METADATA:
+		q->u.job_metadata.job_id = 9;
+		strcpy(q->u.job_metadata.device, "vf0");
+		break;
 	}
 }
 
@@ -293,6 +298,10 @@ void sample_reply(struct ctl_reply *r, uint32_t result)
 		ck_assert_ptr_nonnull(r->u.peer_list.peers);
 		for (uint32_t i = 0; i < 3; i++)
 			sample_peer_info(&r->u.peer_list.peers[i], i);
+		break;
+	case CTL_RESULT_METADATA:
+		r->u.metadata.data = pattern(100, 3);
+		r->u.metadata.len = 100;
 		break;
 	}
 }
@@ -535,6 +544,10 @@ void expect_request_eq(const struct ctl_request *a, const struct ctl_request *b)
 		STR_EQ(a, b, u.peer_connect.address);
 		STR_EQ(a, b, u.peer_connect.expect_host);
 		break;
+	case CTL_OP_JOB_METADATA:
+		EQ(a, b, u.job_metadata.job_id);
+		STR_EQ(a, b, u.job_metadata.device);
+		break;
 	}
 }
 
@@ -635,6 +648,11 @@ void expect_reply_eq(const struct ctl_reply *a, const struct ctl_reply *b)
 		for (uint32_t i = 0; i < a->u.peer_list.n_peers; i++)
 			expect_peer_info_eq(&a->u.peer_list.peers[i], &b->u.peer_list.peers[i]);
 		break;
+	case CTL_RESULT_METADATA:
+		EQ(a, b, u.metadata.len);
+		if (a->u.metadata.len)
+			ck_assert_mem_eq(a->u.metadata.data, b->u.metadata.data, a->u.metadata.len);
+		break;
 	}
 }
 
@@ -679,6 +697,7 @@ static void expect_prepare_eq(const struct peer_prepare *a, const struct peer_pr
 	EQ(a, b, precopy);
 	EQ(a, b, resume_manual);
 	EQ(a, b, downtime_limit_ms);
+	EQ(a, b, timeout_ms);
 }
 
 void expect_peer_eq(const struct peer_msg *a, const struct peer_msg *b)
