@@ -105,6 +105,10 @@ int stream_io_write(struct stream *s, const void *buf, size_t len);
 ssize_t stream_io_read(struct stream *s, void *buf, size_t len, bool wait, uint64_t deadline_ns);
 /* Sends close_notify, waiting at most STREAM_SHUTDOWN_MS; failures are only logged. */
 void stream_io_shutdown(struct stream *s);
+/* Turns Nagle off for the rest of the stream (TCP_NODELAY), which also pushes out what is
+ * queued: called before the stream's last frames, which the peer waits for. Best effort: a
+ * socket that is not TCP (the unit tests' socketpairs) keeps its behaviour. */
+void stream_io_nodelay(struct stream *s);
 
 /* stream_frame.c */
 void stream_frame_init(struct stream *s);

@@ -97,6 +97,7 @@ static int stream_recv_end(struct stream *s, const struct frame_view *f)
 	if (r < 0)
 		return r;
 	s->end = true;
+	stream_io_nodelay(s);
 	r = stream_frame_send_ack(s);
 	if (r < 0)
 		return r;

@@ -183,6 +183,7 @@ static int stream_send_end(struct stream *s)
 	m.u.stream_end.device_index = s->cfg.device_index;
 	m.u.stream_end.bytes = s->bytes;
 	digest_final(s->digest, m.u.stream_end.sha256);
+	stream_io_nodelay(s);
 	r = stream_frame_send(s, &m);
 	if (r < 0)
 		return r;

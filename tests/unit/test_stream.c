@@ -4,18 +4,21 @@
  * handed to stream_start). End to end with STOP_COPY-only and pre-copy devices (the test moves
  * the source to STOP_COPY while the worker runs, as the daemon will), several devices in
  * parallel, chunk sizes, corruption inside the device's data, a source reset mid-stream,
- * bandwidth caps, cancel while running and while idle, and memory that stays flat while a
- * 1 GiB device streams.
+ * bandwidth caps, cancel while running and while idle, memory that stays flat while a
+ * 1 GiB device streams, and TCP_NODELAY for a stream's last frames.
  *
  * The hand-made peers (lying, truncating, silent) are in test_stream_peer.c.
  */
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -147,6 +150,39 @@ START_TEST(test_stop_copy_only)
 	mig_check_loaded(&m, NULL);
 	digest_of(m.dst, after);
 	ck_assert_mem_ne(before, after, 32);
+	mig_free(&m);
+}
+END_TEST
+
+static int nodelay_of(int fd)
+{
+	int on = -1;
+	socklen_t len = sizeof(on);
+
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+	return on;
+}
+
+/*
+ * Bulk DATA goes with Nagle on; the last frames (STREAM_END, the final StreamAck) go with
+ * TCP_NODELAY on both ends, so they never wait for a delayed ACK (40 ms of downtime).
+ */
+START_TEST(test_end_nodelay)
+{
+	struct mig m;
+	int sfd, dfd;
+
+	mig_prepare(&m, "size=8M,flags=stop_copy|p2p", 17, FSM_STOP_COPY);
+	sfd = m.se.fd;
+	dfd = m.de.fd;
+	ck_assert_int_eq(nodelay_of(sfd), 0);
+	ck_assert_int_eq(nodelay_of(dfd), 0);
+	mig_go(&m, 0, NULL, NULL);
+	mig_finish(&m);
+	/* the streams own the fds until stream_free() */
+	ck_assert_int_ne(nodelay_of(sfd), 0);
+	ck_assert_int_ne(nodelay_of(dfd), 0);
+	mig_check_loaded(&m, NULL);
 	mig_free(&m);
 }
 END_TEST
@@ -401,6 +437,7 @@ static Suite *stream_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_stop_copy_only);
+	tcase_add_test(tc, test_end_nodelay);
 	tcase_add_loop_test(tc, test_chunk_sizes, 0, 2);
 	tcase_add_test(tc, test_precopy_then_stop_copy);
 	tcase_add_loop_test(tc, test_parallel, 0, 2);
