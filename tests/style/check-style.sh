@@ -55,6 +55,21 @@ includes)
 			fail=1
 		fi
 	done
+	# client/ (libvfiomig, vfio-migctl) may include proto/ and nothing of daemon/ or tls/
+	for f in $(c_files); do
+		case "$f" in client/*) ;; *) continue ;; esac
+		for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+			if [ -n "$(find daemon tls -name "$(basename "$h")" -print -quit 2>/dev/null)" ]; then
+				echo "$f: includes $h from daemon/ or tls/; client/ may use only proto/"
+				fail=1
+			fi
+		done
+	done
+	# the public header exposes no OpenSSL, libevent, protobuf or proto/ type: system headers only
+	if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"|include[[:space:]]*<(openssl|event2|protobuf-c)/' client/vfiomig.h 2>/dev/null; then
+		echo "client/vfiomig.h: the public header may include only system headers"
+		fail=1
+	fi
 	;;
 *)
 	echo "usage: check-style.sh format|includes ROOT" >&2
