@@ -1,6 +1,8 @@
 /*
  * daemon.c - builds the daemon from a configuration, runs its event loop, reloads on SIGHUP
- * and stops on SIGTERM/SIGINT. Readiness and reloads are reported to systemd (Type=notify).
+ * and stops on SIGTERM/SIGINT (daemon_stop.c: jobs reach a safe point first). Readiness and
+ * reloads are reported to systemd (Type=notify); the watchdog and STATUS= are
+ * daemon_notify.c's.
  *
  * Reload rule (architecture.md): a new configuration is parsed and checked in full, and only a
  * good one is applied: the new TLS context for new connections, the log level, the limits.
@@ -17,6 +19,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "control.h"
 #include "daemon_int.h"
 #include "timefmt.h"
 #include "journal.h"
@@ -84,10 +87,11 @@ static void daemon_apply_reload(struct daemon *d, struct config *next, struct tl
 	log_set_level(next->daemon.log_level);
 	d->cfg.daemon.log_level = next->daemon.log_level;
 	d->cfg.limits = next->limits;
+	d->cfg.daemon.stop_timeout_ms = next->daemon.stop_timeout_ms;
 	daemon_reload_migrate(d);
 	config_free(next);
 	log_notice("reload: configuration applied (TLS material for new connections, log "
-		   "level, limits)");
+		   "level, limits, stop_timeout)");
 }
 
 static void daemon_reload(struct daemon *d)
@@ -102,7 +106,9 @@ static void daemon_reload(struct daemon *d)
 		log_errx("reload refused, keeping the running configuration: %s", err.msg);
 	else
 		daemon_apply_reload(d, &next, ctx);
-	sd_notify(0, "READY=1\nSTATUS=running");
+	sd_notify(0, "READY=1");
+	d->status[0] = '\0'; /* say it again: RELOADING's STATUS= replaced it */
+	daemon_notify_status(d);
 }
 
 static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -111,12 +117,13 @@ static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		log_notice("SIGHUP: reloading the configuration");
-		daemon_reload(d);
+		if (d->stopping)
+			log_notice("SIGHUP while stopping: ignored");
+		else
+			daemon_reload(d);
 		return;
 	}
-	log_notice("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-	event_base_loopexit(d->base, NULL);
+	daemon_stop_begin(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 static int daemon_signals(struct daemon *d)
@@ -160,6 +167,10 @@ int daemon_new(const struct daemon_args *args, struct config *cfg, struct tls_ct
 		r = daemon_start_migrate(d);
 	if (r == 0)
 		r = daemon_start_control(d);
+	if (r == 0)
+		r = daemon_start_metrics(d);
+	if (r == 0)
+		r = daemon_notify_start(d);
 	if (r < 0)
 		goto err;
 	*ret = d;
@@ -172,11 +183,15 @@ err:
 
 int daemon_run(struct daemon *d)
 {
-	log_notice("vfio-migd %s ready: %zu device(s), control socket %s", daemon_version(),
-		   registry_count(d->devices), d->cfg.control.socket);
-	sd_notify(0, "READY=1\nSTATUS=running");
+	log_notice("vfio-migd %s ready: %zu device(s), control socket %s%s", daemon_version(),
+		   registry_count(d->devices), control_server_path(d->control),
+		   d->activated ? " (from systemd)" : "");
+	daemon_notify_status(d);
+	sd_notify(0, "READY=1");
 	if (event_base_dispatch(d->base) < 0)
 		return -EIO;
+	if (!d->stop_done)
+		log_notice("the event loop ended without a stop request");
 	return 0;
 }
 
@@ -184,6 +199,9 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	daemon_notify_stop(d);
+	daemon_stop_free(d);
+	daemon_stop_metrics(d);
 	daemon_stop_control(d);
 	daemon_stop_migrate(d);
 	daemon_stop_peers(d);

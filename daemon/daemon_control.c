@@ -2,11 +2,19 @@
  * daemon_control.c - the control server and what it asks of the daemon: daemon info and the
  * peer operations (connect, list), answered from the peer set; the job operations come from
  * daemon_migrate.c.
+ *
+ * Socket activation: when systemd passes a socket named "control" (vfio-migd.socket,
+ * FileDescriptorName=control) the server serves it and [control] socket, group and mode are
+ * ignored (the socket unit owns them); the daemon never unlinks that socket. Other passed
+ * sockets are closed with a warning. Without one the daemon makes the socket itself.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "buildinfo.h"
 #include "control.h"
@@ -130,6 +138,50 @@ static uint32_t daemon_peer_list_cb(void *arg, struct ctl_peer_info *peers, uint
 	return n;
 }
 
+#define DAEMON_CONTROL_FDNAME "control"
+
+/*
+ * *ret_fd: the fd systemd passed as "control" (LISTEN_FDS, LISTEN_FDNAMES), or -1 when there
+ * is none; every other passed fd is closed. Returns 0, or -errno for an unusable environment
+ * or a "control" fd that is not a listening UNIX stream socket (closed).
+ */
+static int daemon_activated_fd(int *ret_fd)
+{
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names), fd = -1;
+
+	*ret_fd = -1;
+	if (n < 0) {
+		log_err(n, "socket activation: LISTEN_FDS/LISTEN_FDNAMES are unusable");
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		int cur = SD_LISTEN_FDS_START + i;
+		const char *name = names && names[i] ? names[i] : "unknown";
+
+		if (fd < 0 && strcmp(name, DAEMON_CONTROL_FDNAME) == 0) {
+			fd = cur;
+			continue;
+		}
+		log_warnx("socket activation: fd %d named '%s' is not used (vfio-migd takes only "
+			  "'%s', FileDescriptorName=%s); closing it",
+			  cur, name, DAEMON_CONTROL_FDNAME, DAEMON_CONTROL_FDNAME);
+		close(cur);
+	}
+	for (int i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+	if (fd >= 0 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+		log_errx("socket activation: the fd named '%s' is not a listening UNIX stream "
+			 "socket; check vfio-migd.socket (ListenStream= with a path)",
+			 DAEMON_CONTROL_FDNAME);
+		close(fd);
+		return -ENOTSOCK;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 int daemon_start_control(struct daemon *d)
 {
 	const struct config *c = &d->cfg;
@@ -143,8 +195,11 @@ int daemon_start_control(struct daemon *d)
 		.arg = d,
 	};
 	char err[512];
-	int r;
+	int r, fd;
 
+	r = daemon_activated_fd(&fd);
+	if (r < 0)
+		return r;
 	control_options_init(&o);
 	o.path = c->control.socket;
 	o.mode = c->control.mode;
@@ -152,10 +207,23 @@ int daemon_start_control(struct daemon *d)
 	o.max_clients = c->control.max_clients;
 	o.allowed_uids = c->control.allowed_uids.v;
 	o.n_allowed_uids = c->control.allowed_uids.n;
-	r = control_server_new(d->base, &o, &env, &d->control, err, sizeof(err));
-	if (r < 0)
+	if (fd < 0) {
+		r = control_server_new(d->base, &o, &env, &d->control, err, sizeof(err));
+	} else {
+		d->activated = true;
+		r = control_server_new_from_fd(d->base, fd, &o, &env, &d->control, err,
+					       sizeof(err));
+	}
+	if (r < 0) {
 		log_errx("control socket: %s", err);
-	return r;
+		return r;
+	}
+	if (d->activated)
+		log_notice("control: serving the socket systemd passed (%s); [control] socket, "
+			   "group and mode are ignored, and the socket is never removed here",
+			   control_server_path(d->control)[0] ? control_server_path(d->control)
+							      : "unnamed");
+	return 0;
 }
 
 void daemon_stop_control(struct daemon *d)
