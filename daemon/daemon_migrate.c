@@ -2,7 +2,8 @@
  * daemon_migrate.c - the migration engine inside the daemon: made from the configuration's
  * limits on the daemon's loop, registered on the peer set (control messages, closed links,
  * incoming data streams), offered to the control server as its job operations, its events
- * published to subscribed control clients, and given new limits on SIGHUP.
+ * published to subscribed control clients, and given new limits on SIGHUP. While the daemon
+ * stops (daemon_stop.c) new jobs are refused here, and every job event may end the wait.
  *
  * Stream workers reach the loop through the engine's own eventfd (daemon/migrate/migrate.c),
  * so libevent needs no thread support.
@@ -13,6 +14,7 @@
 #include "control.h"
 #include "daemon_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 
 static void daemon_migrate_limits(const struct config *c, struct migrate_limits *l)
@@ -21,6 +23,7 @@ static void daemon_migrate_limits(const struct config *c, struct migrate_limits 
 	l->bandwidth = c->limits.bandwidth;
 	l->job_timeout_ms = c->limits.job_timeout_ms;
 	l->finished_job_ttl_ms = c->limits.finished_job_ttl_ms;
+	l->dest_timeout_ms = c->limits.dest_timeout_ms;
 }
 
 /* Events go to the control server's subscribers while it exists. */
@@ -29,6 +32,12 @@ static void daemon_on_event(void *arg, const struct ctl_event *ev)
 	struct daemon *d = arg;
 
 	control_events_publish(d->control, ev);
+	if (ev->kind == CTL_EVENT_FINISHED && ev->has_status)
+		metrics_job_finished(d->metrics, &ev->status); /* the one place jobs are counted */
+	if (ev->kind == CTL_EVENT_FINISHED || ev->kind == CTL_EVENT_JOB_CREATED)
+		daemon_notify_status(d);
+	if (ev->kind == CTL_EVENT_FINISHED && d->stopping)
+		daemon_stop_check(d);
 }
 
 int daemon_start_migrate(struct daemon *d)
@@ -66,16 +75,33 @@ void daemon_reload_migrate(struct daemon *d)
 
 /* ---- the control server's job operations (control.h) ---- */
 
+/* No new job once a stop began: it would only be cancelled. */
+static int jobs_refuse_stopping(const struct daemon *d, const char *who, struct proto_error *err)
+{
+	if (!d->stopping)
+		return 0;
+	log_notice("control: %s asked for a new job while stopping; refused", who);
+	proto_error_set(err, PROTO_ERR_BUSY, NULL,
+			"vfio-migd is stopping and takes no new jobs; retry once it runs again");
+	return -EBUSY;
+}
+
 static int jobs_prepare(void *arg, const struct ctl_prepare_incoming *req, const char *who,
 			struct ctl_prepare_result *ret, struct proto_error *err)
 {
-	return migrate_prepare_incoming(((struct daemon *)arg)->migrate, req, who, ret, err);
+	struct daemon *d = arg;
+	int r = jobs_refuse_stopping(d, who, err);
+
+	return r < 0 ? r : migrate_prepare_incoming(d->migrate, req, who, ret, err);
 }
 
 static int jobs_migrate(void *arg, const struct ctl_migrate *req, const char *who, uint64_t *ret_id,
 			struct proto_error *err)
 {
-	return migrate_start(((struct daemon *)arg)->migrate, req, who, ret_id, err);
+	struct daemon *d = arg;
+	int r = jobs_refuse_stopping(d, who, err);
+
+	return r < 0 ? r : migrate_start(d->migrate, req, who, ret_id, err);
 }
 
 static int jobs_status(void *arg, uint64_t id, struct ctl_job_status *ret, struct proto_error *err)
@@ -116,6 +142,13 @@ static int jobs_wait(void *arg, uint64_t id, uint32_t timeout_ms, control_job_do
 				err);
 }
 
+static int jobs_metadata(void *arg, uint64_t id, const char *device, const uint8_t **ret_data,
+			 size_t *ret_len, struct proto_error *err)
+{
+	return migrate_job_device_metadata(((struct daemon *)arg)->migrate, id, device, ret_data,
+					   ret_len, err);
+}
+
 const struct control_jobs daemon_jobs = {
 	.prepare = jobs_prepare,
 	.migrate = jobs_migrate,
@@ -126,4 +159,5 @@ const struct control_jobs daemon_jobs = {
 	.resume = jobs_resume,
 	.set_bandwidth = jobs_bandwidth,
 	.wait = jobs_wait,
+	.metadata = jobs_metadata,
 };

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds vfio-migd three ways and runs every test suite; this is the README's test command and
 # what .ci/run runs.
-#   build/        gcc, warnings as errors: unit, style, integration, vm (real kernel in qemu)
+#   build/        gcc, warnings as errors: unit, style, integration, vm (real kernel in qemu),
+#                 packaging (the Debian packages from a clean copy of the tree)
 #   build-asan/   gcc, AddressSanitizer + UndefinedBehaviorSanitizer: unit, integration
 #   build-fuzz/   clang, libFuzzer + ASan/UBSan: fuzz (short smoke runs)
 # Ends with one line "Totals: N passed, N failed" (every meson test, plus each failed build).
@@ -66,9 +67,9 @@ suites() {
 
 werror=-Dwerror=true
 
-note "build/ (gcc, -Werror): unit, style, integration, vm"
+note "build/ (gcc, -Werror): unit, style, integration, vm, packaging"
 if setup build $werror; then
-	suites build unit style integration vm
+	suites build unit style integration vm packaging
 fi
 
 note "build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer): unit, integration"

@@ -209,6 +209,10 @@ void link_close(struct peer_link *link, int err, const char *fmt, ...)
 		vsnprintf(link->close_why + n, sizeof(link->close_why) - n, fmt, ap);
 		va_end(ap);
 	}
+	/* metrics: the one place a failed TLS handshake is counted */
+	if (link->state == PEER_LINK_TLS_HANDSHAKE ||
+	    (err == -EACCES && link->state == PEER_LINK_HELLO && link->outgoing))
+		peer_set_tls_failed(link->set, err);
 	log_msg(err < 0 && err != -ECANCELED ? LOG_LVL_WARNING : LOG_LVL_INFO, 0, "%s",
 		link->close_why);
 	link->close_err = err;

@@ -199,6 +199,28 @@ void peer_set_on_stream(struct peer_set *set, peer_stream_fn *fn, void *arg);
  */
 struct peer_link *peer_set_links(struct peer_set *set, struct peer_link *prev);
 
+/* Why a TLS handshake failed, as counted by the set (metrics). */
+enum peer_tls_failure {
+	PEER_TLS_FAIL_REFUSED = 0,  /* a certificate or identity refused, by us or by the peer */
+	PEER_TLS_FAIL_PROTOCOL = 1, /* not TLS, not TLS 1.3, another alert */
+	PEER_TLS_FAIL_RESET = 2,    /* the connection broke during the handshake */
+	PEER_TLS_FAIL_TIMEOUT = 3,  /* peer.handshake_timeout passed during the TLS handshake */
+	PEER_TLS_FAIL_OTHER = 4,    /* anything else (out of memory, ...) */
+};
+
+#define PEER_TLS_FAIL_COUNT 5
+
+/* "refused", "protocol", "reset", "timeout", "other"; "?" out of range. */
+const char *peer_tls_failure_name(enum peer_tls_failure f);
+
+/*
+ * TLS handshakes that failed since the set was made, for one reason: links (either
+ * direction, control links and data streams) closed during the TLS handshake, and outgoing
+ * links the peer refused right after it (TLS 1.3 tells the client only at its first read).
+ * Links we closed ourselves (cancel, stop) are not counted. 0 for a reason out of range.
+ */
+uint64_t peer_set_tls_failures(const struct peer_set *set, enum peer_tls_failure f);
+
 /* peer_connect() flags. */
 #define PEER_CONNECT_NEW 0x1u /* always open a new link, never reuse one */
 

@@ -177,6 +177,39 @@ void peer_set_on_stream(struct peer_set *set, peer_stream_fn *fn, void *arg)
 	set->on_stream_arg = arg;
 }
 
+const char *peer_tls_failure_name(enum peer_tls_failure f)
+{
+	static const char *const names[PEER_TLS_FAIL_COUNT] = {
+		[PEER_TLS_FAIL_REFUSED] = "refused", [PEER_TLS_FAIL_PROTOCOL] = "protocol",
+		[PEER_TLS_FAIL_RESET] = "reset",     [PEER_TLS_FAIL_TIMEOUT] = "timeout",
+		[PEER_TLS_FAIL_OTHER] = "other",
+	};
+
+	return (unsigned int)f < PEER_TLS_FAIL_COUNT ? names[f] : "?";
+}
+
+uint64_t peer_set_tls_failures(const struct peer_set *set, enum peer_tls_failure f)
+{
+	return (unsigned int)f < PEER_TLS_FAIL_COUNT ? set->tls_failures[f] : 0;
+}
+
+void peer_set_tls_failed(struct peer_set *set, int err)
+{
+	enum peer_tls_failure f = PEER_TLS_FAIL_OTHER;
+
+	if (err == -ECANCELED)
+		return;
+	if (err == -EACCES)
+		f = PEER_TLS_FAIL_REFUSED;
+	else if (err == -EPROTO)
+		f = PEER_TLS_FAIL_PROTOCOL;
+	else if (err == -ECONNRESET)
+		f = PEER_TLS_FAIL_RESET;
+	else if (err == -ETIMEDOUT)
+		f = PEER_TLS_FAIL_TIMEOUT;
+	set->tls_failures[f]++;
+}
+
 struct peer_link *peer_set_links(struct peer_set *set, struct peer_link *prev)
 {
 	struct peer_link *link = prev ? TAILQ_NEXT(prev, entry) : TAILQ_FIRST(&set->links);

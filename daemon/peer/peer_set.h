@@ -27,6 +27,10 @@ struct peer_set {
 	void *on_closed_arg;
 	peer_stream_fn *on_stream;
 	void *on_stream_arg;
+	uint64_t tls_failures[PEER_TLS_FAIL_COUNT]; /* peer_set_tls_failures() */
 };
+
+/* Counts a TLS handshake failure with the link's close error (link_close()). */
+void peer_set_tls_failed(struct peer_set *set, int err);
 
 #endif

@@ -382,6 +382,9 @@ START_TEST(test_handshake_timeout)
 	ck_assert_int_eq(c.tls, 0);
 	ck_assert_int_eq(c.end, 1);
 	expect_log("(dns:hosta.test): handshake timed out after 300 ms in HELLO");
+	/* metrics: only the first timed out in the TLS handshake */
+	ck_assert_uint_eq(peer_set_tls_failures(g.b, PEER_TLS_FAIL_TIMEOUT), 1);
+	ck_assert_uint_eq(peer_set_tls_failures(g.b, PEER_TLS_FAIL_PROTOCOL), 0);
 	good_check_free(&g, 3);
 }
 END_TEST
@@ -403,6 +406,8 @@ START_TEST(test_plaintext_client)
 	ck_assert_msg(strstr(line, "not speaking TLS") &&
 			      strstr(line, "is the other end a vfio-migd peer port"),
 		      "%s", line);
+	ck_assert_uint_eq(peer_set_tls_failures(g.b, PEER_TLS_FAIL_PROTOCOL), 1);
+	ck_assert_uint_eq(peer_set_tls_failures(g.b, PEER_TLS_FAIL_REFUSED), 0);
 	tp_raw_close(&tcp);
 	good_check_free(&g, 4);
 }
@@ -465,6 +470,8 @@ START_TEST(test_bad_client_cert)
 	ck_assert_msg(strstr(line, cert_cases[_i].why) && strstr(line, "check tls.ca, tls.crl and "
 								       "tls.allow"),
 		      "%s", line);
+	ck_assert_uint_eq(peer_set_tls_failures(g.b, PEER_TLS_FAIL_REFUSED), 1);
+	ck_assert_uint_eq(peer_set_tls_failures(g.b, PEER_TLS_FAIL_PROTOCOL), 0);
 	good_check_free(&g, 5);
 }
 END_TEST
@@ -492,6 +499,13 @@ START_TEST(test_connect_auth_failures)
 	ck_assert_int_eq(c.err, -EACCES);
 	ck_assert_msg(strstr(c.why, "TLS handshake failed") && strstr(c.why, "hostc.test"), "%s",
 		      c.why);
+	/* metrics: both count on the client, the first as refused after the handshake */
+	ck_assert_uint_eq(peer_set_tls_failures(a, PEER_TLS_FAIL_REFUSED), 2);
+	/* the server refused the first; the second ends on its side however the client left */
+	ck_assert_uint_ge(peer_set_tls_failures(b, PEER_TLS_FAIL_REFUSED), 1);
+	ck_assert_str_eq(peer_tls_failure_name(PEER_TLS_FAIL_TIMEOUT), "timeout");
+	ck_assert_str_eq(peer_tls_failure_name(PEER_TLS_FAIL_COUNT), "?");
+	ck_assert_uint_eq(peer_set_tls_failures(a, PEER_TLS_FAIL_COUNT), 0);
 	ck_assert(tp_run_until(tp_no_links, a, 3000));
 	peer_set_free(a);
 	peer_set_free(b);
