@@ -6,7 +6,9 @@ set -eu
 
 PKGS="meson ninja-build gcc pkg-config clang libclang-rt-14-dev clang-format
 protobuf-c-compiler libprotobuf-c-dev libevent-dev libssl-dev openssl check
-libsystemd-dev libinih-dev libjson-c-dev socat iproute2 procps util-linux"
+libsystemd-dev libinih-dev libjson-c-dev socat time iproute2 procps util-linux
+curl dpkg-dev debhelper fakeroot lintian man-db
+systemd groff-base"
 
 if [ "${1:-}" = "--vm" ]; then
 	PKGS="$PKGS qemu-system-x86 busybox-static cpio kmod xz-utils make bc"

@@ -1,5 +1,7 @@
 #!/bin/sh
-# The README's main job: build vfio-migd and run the demo (see README.md, "Status").
+# The README's main job: build vfio-migd and vfio-migctl, then run a live cross-host migration
+# between two daemons (tests/demo/cross-host-demo.sh: two network namespaces, two simulated
+# devices dirtying their state, pre-copy, a live progress display, digests compared).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,4 +11,4 @@ else
 	meson setup build >/dev/null
 fi
 ninja -C build >/dev/null
-exec build/tests/demo/vfio-migd-device-demo "$@"
+exec tests/demo/cross-host-demo.sh "$root/build" "$@"
