@@ -1,16 +1,22 @@
 #!/bin/sh
 # run-vm-tests.sh - the real-kernel tier: Debian's current 6.1 kernel booted under qemu, the
 # vmigtest mdev driver (driver/) built against its headers, and vfio_scenarios driving two
-# mdevs through the project's vfio backend. Run by the meson 'vm' suite (tests/vm/meson.build).
+# mdevs through the project's vfio backend, then two vfio-migd daemons in two network
+# namespaces migrating mdevs over TLS (vm-xhost.sh). Run by the meson 'vm' suite
+# (tests/vm/meson.build).
 #
-# Environment (meson sets the first three):
+# Environment (meson sets the first five):
 #   VM_BINARIES     project binaries to stage in the guest's /bin (vfio_scenarios first)
+#   VM_TOOLS        helper binaries for the cross-host scenarios (vm_region, the control client)
+#   VM_PKI          tests/pki/make-pki.sh: the guest gets fresh certificates from it
 #   VM_DRIVER_SRC   tests/vm/driver
 #   VM_WORKDIR      scratch directory (recreated on every run)
+#   VM_CORRUPT      the "can fail" variant: load vmigtest with corrupt=N and run only the
+#                   cross-host single-device scenario, which must then report the corruption
 #   VM_CACHE        kernel cache, shared by build directories (default /var/cache/vfio-migd-vm,
 #                   ~/.cache/vfio-migd-vm when not root)
-#   VM_PHASES       "STATE_KB:SCENARIOS ..." (default: everything at 64 KiB, then the data
-#                   scenarios at 64 MiB)
+#   VM_PHASES       "STATE_KB:SCENARIOS ..." (default: everything at 64 KiB, the data
+#                   scenarios at 64 MiB, then the cross-host scenarios at 4 MiB: "4096:xhost")
 #   VM_TIMEOUT      seconds qemu may run (default 240)
 #   VM_LOG_LEVEL    if set (debug, info...), vfio_scenarios echoes the backend's log lines
 #
@@ -31,12 +37,21 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	cache=${VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-migd-vm}
 fi
-phases=${VM_PHASES:-"64:all 65536:migrate,corrupt,reset"}
+corrupt=${VM_CORRUPT:-}
+if [ -n "$corrupt" ]; then
+	phases=${VM_PHASES:-"4096:xhost"}
+else
+	phases=${VM_PHASES:-"64:all 65536:migrate,corrupt,reset 4096:xhost"}
+fi
 timeout_s=${VM_TIMEOUT:-240}
 uuid_a=5a5a0001-0000-4000-8000-00000000000a
 uuid_b=5a5a0002-0000-4000-8000-00000000000b
-# Module subtrees of the kernel image the guest gets (relative to lib/modules/$KV).
-module_dirs="kernel/drivers/vfio"
+uuid_c=5a5a0003-0000-4000-8000-00000000000c
+uuid_d=5a5a0004-0000-4000-8000-00000000000d
+# Module subtrees of the kernel image the guest gets (relative to lib/modules/$KV): VFIO, and
+# for the cross-host scenarios kTLS with the crypto it autoloads, and veth.
+module_dirs="kernel/drivers/vfio kernel/net/tls kernel/crypto kernel/arch/x86/crypto
+	kernel/lib/crypto kernel/drivers/net/veth.ko"
 packages="qemu-system-x86 busybox-static cpio kmod xz-utils"
 
 t_start=$(date +%s.%N)
@@ -138,12 +153,18 @@ build_driver() {
 	fi
 }
 
-# stage_binary FILE: FILE in /bin, its libraries and loader at their paths
+# stage_binary FILE: FILE in /bin, its libraries and loader at their paths; a library from
+# the build tree (libvfiomig, found through the binary's $ORIGIN run path) goes to the
+# loader's default directory instead
 stage_binary() {
 	cp "$1" "$root/bin/" || return 1
 	for lib in $(ldd "$1" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
-		[ -e "$root$lib" ] && continue
-		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return 1
+		case $lib in
+		/lib/* | /lib64/* | /usr/lib/*) dst=$lib ;;
+		*) dst=/lib/x86_64-linux-gnu/$(basename "$lib") ;;
+		esac
+		[ -e "$root$dst" ] && continue
+		mkdir -p "$root$(dirname "$dst")" && cp -L "$lib" "$root$dst" || return 1
 	done
 }
 
@@ -174,12 +195,26 @@ stage_initramfs() {
 		esac
 	done
 	[ -x "$root/bin/vfio_scenarios" ] || { say "VM_BINARIES has no vfio_scenarios"; return 1; }
+	for bin in ${VM_TOOLS:-}; do
+		stage_binary "$bin" || return 1
+	done
+	# the cross-host scenarios' control client: vfio-migctl, or ctlprobe before it existed
+	[ -x "$root/bin/vfio-migctl" ] || [ -x "$root/bin/ctlprobe" ] ||
+		{ say "VM_TOOLS has neither vfio-migctl nor ctlprobe"; return 1; }
+	"${VM_PKI:-$here/../pki/make-pki.sh}" "$work/pki" >/dev/null || return 1
+	mkdir -p "$root/pki" &&
+		cp "$work/pki"/ca.crt "$work/pki"/host[ab].crt "$work/pki"/host[ab].key "$root/pki/" ||
+		return 1
 	cp "$here/vm-init.sh" "$root/init" && chmod 0755 "$root/init" || return 1
+	cp "$here/vm-xhost.sh" "$root/bin/vm-xhost" && chmod 0755 "$root/bin/vm-xhost" || return 1
 	cat >"$root/vm.conf" <<EOF
 VM_KV='$KV'
 VM_PHASES='$phases'
 VM_UUID_A='$uuid_a'
 VM_UUID_B='$uuid_b'
+VM_UUID_C='$uuid_c'
+VM_UUID_D='$uuid_d'
+VM_CORRUPT='$corrupt'
 VM_SMOKE_BINARIES='$smoke'
 VM_LOG_LEVEL='${VM_LOG_LEVEL:-}'
 EOF
@@ -242,6 +277,10 @@ echo "=== guest console (kernel $KV, $accel) ==="
 # The console without firmware noise: everything from our /init on.
 sed -n '/^vm-init:/,$p' "$work/console.log" | tr -d '\r'
 echo "=== end of guest console (full log: $work/console.log) ==="
+echo "=== summary ==="
+summary='^(vfio_scenarios: [0-9]+ passed|xhost: (PASS|FAIL) |xhost: [0-9]+ passed'
+summary="$summary|vm-init: FAIL|VM-TESTS:)"
+tr -d '\r' <"$work/console.log" | grep -E "$summary"
 marker=no
 grep -q '^VM-TESTS: PASS' "$work/console.log" && marker=yes
 say "timings:$timings total=$(elapsed "$t_start")s"
