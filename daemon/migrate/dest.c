@@ -142,6 +142,7 @@ int dest_prepare_incoming(struct migrate *m, const struct ctl_prepare_incoming *
 		"incoming migration prepared by %s: source %s, devices %s, token valid until %s",
 		j->who, j->identity, job_devices_str(j, list, sizeof(list)),
 		timefmt_utc((int64_t)(j->expires_ms / 1000), until, sizeof(until)));
+	audit_job(j, "prepare", who);
 	job_emit(j, CTL_EVENT_JOB_CREATED);
 	snprintf(ret->token, sizeof(ret->token), "%s", j->token);
 	ret->job_id = j->id;
@@ -698,6 +699,7 @@ int dest_resume_request(struct job *j, const char *who, struct proto_error *err)
 				   "manual, after COMMIT)",
 				   (unsigned long long)j->id, ctl_job_phase_name(j->phase));
 	job_log(j, LOG_LVL_NOTICE, "resume requested by %s", who);
+	audit_job(j, "resume", who);
 	dest_start(j);
 	return 0;
 }

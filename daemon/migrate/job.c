@@ -375,8 +375,6 @@ static void job_finish(struct job *j)
 		.tv_usec = (suseconds_t)(j->m->limits.finished_job_ttl_ms % 1000) * 1000,
 	};
 
-	j->finished_ns = job_now_ns();
-	j->finished_ms = job_unix_ms();
 	event_del(j->tick);
 	job_drop_transport(j);
 	job_emit(j, CTL_EVENT_FINISHED);
@@ -392,6 +390,11 @@ void job_set_phase(struct job *j, uint32_t phase)
 	job_log(j, LOG_LVL_INFO, "%s -> %s", ctl_job_phase_name(j->phase),
 		ctl_job_phase_name(phase));
 	j->phase = phase;
+	if (job_finished(j)) {
+		j->finished_ns = job_now_ns();
+		j->finished_ms = job_unix_ms();
+	}
+	audit_phase(j);
 	job_emit(j, CTL_EVENT_PHASE);
 	if (job_finished(j))
 		job_finish(j);

@@ -132,6 +132,14 @@ struct migrate {
 #define job_log(j, level, fmt, ...) \
 	log_msg((level), 0, "job %llu: " fmt, (unsigned long long)(j)->id, ##__VA_ARGS__)
 
+/* ---- audit.c ---- */
+
+/* One audit line for the job: EVENT ("start", "cancel", ...) asked by WHO (the control
+ * client's credentials, or NULL); the outcome's fields once the job is terminal. */
+void audit_job(const struct job *j, const char *event, const char *who);
+/* The audit line the job's new phase calls for, if any (switchover, commit, the end). */
+void audit_phase(const struct job *j);
+
 /* ---- migrate.c ---- */
 
 /* The stream notify callback: wakes the loop (any thread). arg is the engine. */

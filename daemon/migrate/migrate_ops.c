@@ -87,6 +87,7 @@ int migrate_job_cancel(struct migrate *m, uint64_t id, const char *who, struct p
 		return ops_refuse(err, j,
 				  "it is past COMMIT: the destination owns the devices now and "
 				  "nothing can be rolled back");
+	audit_job(j, "cancel", who);
 	job_log(j, LOG_LVL_NOTICE, "cancel requested by %s in phase %s", who,
 		ctl_job_phase_name(j->phase));
 	rollback_start(j, CTL_PHASE_CANCELLED, PROTO_ERR_CANCELLED, NULL, true,

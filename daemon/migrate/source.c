@@ -196,6 +196,7 @@ int source_start(struct migrate *m, const struct ctl_migrate *req, const char *w
 		return r;
 	}
 	source_audit_start(j);
+	audit_job(j, "start", who);
 	job_emit(j, CTL_EVENT_JOB_CREATED);
 	r = migrate_connect(j);
 	if (r < 0)

@@ -214,6 +214,7 @@ int switchover_request(struct job *j, const char *who, struct proto_error *err)
 					 "STOP_COPY",
 					 (unsigned long long)j->id, ctl_job_phase_name(j->phase));
 	job_log(j, LOG_LVL_NOTICE, "switchover requested by %s", who);
+	audit_job(j, "switchover-request", who);
 	j->switchover_asked = true;
 	if (now)
 		switchover_start(j);
