@@ -83,6 +83,8 @@ static void daemon_info_cb(void *arg, struct ctl_daemon_info *ret)
 	ret->tls.state = d->tls ? CTL_TLS_READY : CTL_TLS_DISABLED;
 	if (d->tls) {
 		ret->tls.not_after_s = (uint64_t)tls_ctx_cert_not_after(d->tls);
+		snprintf(ret->tls.identity, sizeof(ret->tls.identity), "%s",
+			 tls_ctx_cert_identity(d->tls));
 		daemon_ktls_state(d, &ret->tls.ktls_tx, &ret->tls.ktls_rx);
 	}
 	ret->uptime_s = (daemon_now_ms() - d->started_ms) / 1000;

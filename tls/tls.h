@@ -111,6 +111,9 @@ void tls_ctx_unref(struct tls_ctx *ctx);
 
 /* Our certificate's notAfter as seconds since the epoch (for the expiry metric). */
 int64_t tls_ctx_cert_not_after(const struct tls_ctx *ctx);
+/* How a peer's allow-list names our certificate: its first SAN DNS name or URI ("dns:NAME",
+ * "uri:URI"), else its fingerprint ("sha256:HEX"). Valid while ctx lives. */
+const char *tls_ctx_cert_identity(const struct tls_ctx *ctx);
 
 /*
  * A connection over fd, a connected stream socket (TCP for kTLS), blocking or not. The

@@ -24,6 +24,7 @@ struct tls_ctx {
 	SSL_CTX *ssl;
 	struct tls_allow *allow; /* parsed cfg->allow */
 	int64_t not_after;	 /* our certificate's notAfter, seconds since the epoch */
+	char identity[256];	 /* how a peer's allow-list names us (tls_ctx_cert_identity()) */
 };
 
 /* Protocol policy, the same for every context: see tls.h. */
@@ -170,6 +171,18 @@ static int64_t ctx_time(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm);
 }
 
+/* Our certificate's first DNS/URI name as an allow-list entry, else its fingerprint. */
+static void ctx_identity(struct tls_ctx *ctx, X509 *leaf)
+{
+	char fp[TLS_FINGERPRINT_HEX_LEN], all[1024];
+	size_t n;
+
+	tls_allow_fingerprint(leaf, fp);
+	tls_allow_describe(leaf, fp, all, sizeof(all));
+	n = strcspn(all, " ");
+	snprintf(ctx->identity, sizeof(ctx->identity), "%.*s", (int)n, all);
+}
+
 static int ctx_build(struct tls_ctx *ctx, const struct tls_config *cfg, char *err, size_t errlen)
 {
 	STACK_OF(X509) *chain = NULL;
@@ -186,6 +199,7 @@ static int ctx_build(struct tls_ctx *ctx, const struct tls_config *cfg, char *er
 	if (r == 0)
 		r = ctx_verify_own(ctx->ssl, chain, X509_PURPOSE_SSL_CLIENT, cfg, err, errlen);
 	ctx->not_after = ctx_time(X509_get0_notAfter(sk_X509_value(chain, 0)));
+	ctx_identity(ctx, sk_X509_value(chain, 0));
 	sk_X509_pop_free(chain, X509_free);
 	return r;
 }
@@ -240,6 +254,11 @@ void tls_ctx_unref(struct tls_ctx *ctx)
 int64_t tls_ctx_cert_not_after(const struct tls_ctx *ctx)
 {
 	return ctx->not_after;
+}
+
+const char *tls_ctx_cert_identity(const struct tls_ctx *ctx)
+{
+	return ctx->identity;
 }
 
 SSL_CTX *tls_ctx_ssl(const struct tls_ctx *ctx)

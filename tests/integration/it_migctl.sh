@@ -140,6 +140,7 @@ it_has "$MC_OUT" '^tls: +READY'
 it_has "$MC_OUT" "^listen: +127\.0\.0\.1:$(it_port hosta)"
 mcj 0 hosta info
 [ "$(json_get "$MC_OUT" '["tls"]["state"]')" = READY ] || it_fail "info JSON: $MC_OUT"
+[ "$(json_get "$MC_OUT" '["tls"]["identity"]')" = dns:hosta.test ] || it_fail "info JSON: $MC_OUT"
 [ "$(json_get "$MC_OUT" '["device_count"]')" = 3 ] || it_fail "info JSON: $MC_OUT"
 mc_rc 0 hosta device list
 it_has "$MC_OUT" '^ID +KIND +STATE'

@@ -139,6 +139,8 @@ START_TEST(test_ctx_misc)
 	na = tls_ctx_cert_not_after(ctx);
 	ck_assert_int_gt(na, now + 3640LL * 86400);
 	ck_assert_int_lt(na, now + 3660LL * 86400);
+	/* hosta's certificate: its first SAN is DNS hosta.test */
+	ck_assert_str_eq(tls_ctx_cert_identity(ctx), "dns:hosta.test");
 	ck_assert_ptr_eq(tls_ctx_ref(ctx), ctx);
 	tls_ctx_unref(ctx);
 	tls_ctx_unref(ctx);
