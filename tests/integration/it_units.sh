@@ -8,7 +8,7 @@
 #     must make it talk, so this check can fail;
 #   - every hardening directive issue #7 lists is in the service (a dropped line fails);
 #   - systemd-sysusers accepts the sysusers.d file (into a scratch root) and makes the group;
-#   - both man pages render without groff warnings, and vfio-migd.conf(5) documents exactly
+#   - the man pages render without groff warnings, and vfio-migd.conf(5) documents exactly
 #     the keys of packaging/vfio-migd.conf.example, with the values the example shows.
 . "$(dirname "$0")/lib.sh"
 it_begin units
@@ -88,7 +88,7 @@ systemd-sysusers --root="$IT_DIR/root" "$pkg/systemd/vfio-migd.sysusers" >"$IT_D
 grep -q '^vfio-migd:x:[0-9]*:' "$IT_DIR/root/etc/group" || it_fail "no group vfio-migd made"
 
 # ---- man pages ----
-for page in vfio-migd.8 vfio-migd.conf.5; do
+for page in vfio-migd.8 vfio-migd.conf.5 vfio-migd-pki.8; do
 	w=$(groff -ww -man -z "$pkg/man/$page" 2>&1)
 	[ -z "$w" ] || it_fail "$page: groff warnings: $w"
 	MANWIDTH=80 man -l "$pkg/man/$page" 2>"$IT_DIR/man.err" >"$IT_DIR/man.out" ||
