@@ -52,6 +52,8 @@ static int device_to_pb(const struct ctl_device_progress *d, Vmig__DeviceProgres
 		r = codec_fail(-EPROTO, "source_id, target_id: both missing");
 	if (r == 0)
 		r = codec_range(d->state, 0, PROTO_STATE_MAX, "state");
+	if (r == 0)
+		r = codec_range(d->changing_to, 0, PROTO_STATE_MAX, "changing_to");
 	if (r < 0)
 		return r;
 	CODEC_SET(m, state, d->state);
@@ -59,6 +61,11 @@ static int device_to_pb(const struct ctl_device_progress *d, Vmig__DeviceProgres
 	CODEC_OPT(m, bytes_acked, d->bytes_acked);
 	CODEC_OPT(m, bytes_remaining, d->bytes_remaining);
 	CODEC_OPT(m, reset, d->reset);
+	CODEC_OPT(m, changing, d->changing);
+	if (d->changing) {
+		CODEC_SET(m, changing_to, d->changing_to);
+		CODEC_SET(m, changing_ms, d->changing_ms);
+	}
 	return 0;
 }
 
@@ -141,6 +148,14 @@ static int device_from_pb(struct ctl_device_progress *d, const Vmig__DeviceProgr
 	d->bytes_acked = m->bytes_acked;
 	d->bytes_remaining = m->bytes_remaining;
 	d->reset = m->reset;
+	d->changing = m->changing;
+	if (d->changing) {
+		r = codec_enum_in(&d->changing_to, m->has_changing_to, m->changing_to,
+				  PROTO_STATE_MAX, "changing_to");
+		if (r < 0)
+			return r;
+		d->changing_ms = m->changing_ms;
+	}
 	return 0;
 }
 

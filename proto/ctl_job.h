@@ -60,6 +60,9 @@ struct ctl_device_progress {
 	uint64_t bytes_acked;	  /* acknowledged by the destination */
 	uint64_t bytes_remaining; /* estimate */
 	bool reset;		  /* rollback had to reset the device */
+	bool changing;		  /* a state change is in flight */
+	uint32_t changing_to;	  /* with changing: its target state, 0..7 */
+	uint64_t changing_ms;	  /* with changing: how long it has been running */
 };
 
 struct ctl_job_status {

@@ -20,8 +20,8 @@ struct device {
 	struct backend *backend;
 	struct backend_caps caps;
 	struct backend_desc desc;
-	int state; /* enum fsm_state; atomic so other threads may read it */
-	uint64_t resets;
+	int state;	 /* enum fsm_state; atomic so other threads may read it */
+	uint64_t resets; /* atomic likewise */
 };
 
 bool device_id_valid(const char *id)
@@ -121,7 +121,7 @@ const struct backend_desc *device_desc(const struct device *d)
 
 uint64_t device_reset_count(const struct device *d)
 {
-	return d->resets;
+	return __atomic_load_n(&d->resets, __ATOMIC_RELAXED);
 }
 
 int device_refresh(struct device *d)
@@ -144,7 +144,7 @@ int device_reset(struct device *d)
 		device_refresh(d);
 		return r;
 	}
-	d->resets++;
+	__atomic_add_fetch(&d->resets, 1, __ATOMIC_RELAXED);
 	if (device_refresh(d) < 0)
 		device_store_state(d, FSM_RUNNING);
 	return 0;

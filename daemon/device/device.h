@@ -7,8 +7,12 @@
  * reset only as the last resort), saying exactly what happened. Stream calls pass straight to
  * the backend (see backend.h for their threading rules).
  *
- * Threading: device_set_state/device_refresh from one thread at a time (the event loop);
- * device_state() may be read from any thread.
+ * Threading: device_set_state/device_refresh/device_reset from one thread at a time: the event
+ * loop for a device no job holds, a job's change worker (daemon/migrate/change.c) for a
+ * device the job claimed; the registry claim keeps the two apart. device_state() and
+ * device_reset_count() may be read from any thread at any time (atomics: the cached state is
+ * one word, stored by the changing thread after each arc and read without a lock, which is
+ * all a per-device mutex would give here); id, caps and desc never change.
  */
 #ifndef VFIO_MIGD_DEVICE_DEVICE_H
 #define VFIO_MIGD_DEVICE_DEVICE_H

@@ -28,7 +28,10 @@
  *   slow_read_us  every stream_read sleeps that long first, outside the mutex;
  *   reset_at      when a save stream has produced that many bytes the next read resets the
  *                 device (RUNNING, session killed, content kept) and returns -ENODEV; once per
- *                 device until sim_set_faults() re-arms it.
+ *                 device until sim_set_faults() re-arms it;
+ *   slow_arc_ms   a SET sleeps that long for each arc of its walk that is slow_arc (every arc
+ *                 without one) before it takes the walk, as a driver saving or validating a
+ *                 large state would; outside the mutex, so stream calls and GET go on.
  *
  * Session errors: stream calls without a session return -EBADF; a reader whose session was
  * killed while it was inside stream_read (reset_at, or a reset during its slow_read sleep)
@@ -168,14 +171,48 @@ static int sim_arc(struct sim *s, enum fsm_state from, enum fsm_state to, bool *
 	return 0;
 }
 
+static void sim_sleep_us(uint32_t us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* The slow_arc_ms fault: how long a walk from the current state to target takes. Locked. */
+static uint64_t sim_slow_ms(const struct sim *s, enum fsm_state target)
+{
+	const struct sim_faults *f = &s->cfg.faults;
+	enum fsm_state at = s->state, next;
+	uint64_t ms = 0;
+
+	if (!f->slow_arc_ms || fsm_validate(at, target, s->cfg.mig_flags, NULL) < 0)
+		return 0;
+	while (at != target && fsm_next_step(at, target, s->cfg.mig_flags, &next) == 0) {
+		if (f->slow_from == -1 || ((int)at == f->slow_from && (int)next == f->slow_to))
+			ms += f->slow_arc_ms;
+		at = next;
+	}
+	return ms;
+}
+
 static int sim_set_state(struct backend *b, enum fsm_state target, bool *ret_opened)
 {
 	struct sim *s = sim_of(b);
 	bool opened = false;
 	enum fsm_state next;
+	uint64_t slow;
 	int r;
 
 	pthread_mutex_lock(&s->lock);
+	slow = sim_slow_ms(s, target);
+	if (slow) {
+		log_debug("sim %s: the walk to %s takes %llu ms (slow_arc_ms)", s->name,
+			  fsm_state_name(target), (unsigned long long)slow);
+		pthread_mutex_unlock(&s->lock);
+		sim_sleep_us((uint32_t)(slow * 1000));
+		pthread_mutex_lock(&s->lock);
+	}
 	sim_advance(s);
 	r = fsm_validate(s->state, target, s->cfg.mig_flags, NULL);
 	while (r == 0 && s->state != target) {
@@ -232,14 +269,6 @@ static int sim_describe(struct backend *b, struct backend_desc *ret)
 	snprintf(ret->path, sizeof(ret->path), "sim:%s", s->name);
 	ret->state_size = sim_full_size(s);
 	return 0;
-}
-
-static void sim_sleep_us(uint32_t us)
-{
-	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* The reset_at fault: limits len so the stream stops at the offset, then fires. Locked. */

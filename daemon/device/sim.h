@@ -22,6 +22,8 @@
 #define SIM_NPAGES_MAX (1ULL << 32)
 /* Longest sleep slow_read_us may ask for. */
 #define SIM_SLOW_READ_MAX_US 10000000u
+/* Longest time slow_arc_ms may make one arc take. */
+#define SIM_SLOW_ARC_MAX_MS 60000u
 
 /* Faults to inject. Each one is observable; see sim.c for exactly what each does. */
 struct sim_faults {
@@ -32,6 +34,8 @@ struct sim_faults {
 	int64_t corrupt_at; /* flip one byte at this save-stream offset (every session); -1 = none */
 	uint32_t slow_read_us; /* sleep this long in every stream_read */
 	int64_t reset_at; /* the device resets itself, once, when a save stream reaches this offset */
+	uint32_t slow_arc_ms;	/* every SET taking a slow arc first sleeps this long; 0 = none */
+	int slow_from, slow_to; /* the slow arc (a direct arc); -1 = every arc */
 };
 
 struct sim_config {
@@ -49,8 +53,10 @@ void sim_config_init(struct sim_config *c);
 /*
  * Parses "size=256M,page=4096,flags=stop_copy|p2p|pre_copy,seed=7,dirty_rate=8M,
  * fail_arc=RESUMING>STOP,fail_errno=EIO,fail_to_error=1,corrupt_at=100000,slow_read_us=100,
- * reset_at=5000000" (any subset, in any order; sizes and offsets take K/M/G/T suffixes in
- * binary units; fail_arc, corrupt_at and reset_at also take "none") on top of *ret, then checks
+ * reset_at=5000000,slow_arc_ms=2500,slow_arc=RUNNING_P2P>STOP_COPY" (any subset, in any order;
+ * sizes and offsets take K/M/G/T suffixes in binary units; fail_arc, corrupt_at, reset_at and
+ * slow_arc also take "none"; slow_arc_ms without slow_arc slows every arc) on top of *ret,
+ * then checks
  * the result with sim_config_check(). Returns 0, or -EINVAL with *ret_err (may be NULL) set to a
  * message naming the bad key, valid until the calling thread's next call; *ret is not written
  * on failure.
@@ -59,7 +65,7 @@ int sim_config_parse(const char *spec, struct sim_config *ret, const char **ret_
 
 /*
  * Checks a whole configuration: size, page size, flags, the page count limit, and that
- * fail_arc is a direct arc the flags allow. Returns 0 or -EINVAL with *ret_err (may be NULL) a
+ * fail_arc and slow_arc are direct arcs the flags allow. Returns 0 or -EINVAL with *ret_err (may be NULL) a
  * static message naming the bad key.
  */
 int sim_config_check(const struct sim_config *c, const char **ret_err);

@@ -41,6 +41,9 @@ void sim_config_init(struct sim_config *c)
 			.corrupt_at = -1,
 			.slow_read_us = 0,
 			.reset_at = -1,
+			.slow_arc_ms = 0,
+			.slow_from = -1,
+			.slow_to = -1,
 		},
 	};
 }
@@ -167,7 +170,8 @@ static int sim_config_parse_dirty_rate(const char *val, struct sim_config *c)
 	return sim_config_size(val, &c->dirty_rate);
 }
 
-static int sim_config_parse_fail_arc(const char *val, struct sim_config *c)
+/* "FROM>TO" with state names into *from and *to, or "none" for -1 and -1. */
+static int sim_config_arc(const char *val, int *ret_from, int *ret_to)
 {
 	char from[32];
 	const char *gt = strchr(val, '>');
@@ -175,7 +179,7 @@ static int sim_config_parse_fail_arc(const char *val, struct sim_config *c)
 	size_t n;
 
 	if (strcasecmp(val, "none") == 0) {
-		c->faults.fail_from = c->faults.fail_to = -1;
+		*ret_from = *ret_to = -1;
 		return 0;
 	}
 	if (!gt || (n = (size_t)(gt - val)) >= sizeof(from))
@@ -184,8 +188,28 @@ static int sim_config_parse_fail_arc(const char *val, struct sim_config *c)
 	from[n] = '\0';
 	if (fsm_state_parse(from, &f) < 0 || fsm_state_parse(gt + 1, &t) < 0)
 		return -EINVAL;
-	c->faults.fail_from = (int)f;
-	c->faults.fail_to = (int)t;
+	*ret_from = (int)f;
+	*ret_to = (int)t;
+	return 0;
+}
+
+static int sim_config_parse_fail_arc(const char *val, struct sim_config *c)
+{
+	return sim_config_arc(val, &c->faults.fail_from, &c->faults.fail_to);
+}
+
+static int sim_config_parse_slow_arc(const char *val, struct sim_config *c)
+{
+	return sim_config_arc(val, &c->faults.slow_from, &c->faults.slow_to);
+}
+
+static int sim_config_parse_slow_arc_ms(const char *val, struct sim_config *c)
+{
+	uint64_t v;
+
+	if (sim_config_u64(val, &v) < 0 || v > SIM_SLOW_ARC_MAX_MS)
+		return -EINVAL;
+	c->faults.slow_arc_ms = (uint32_t)v;
 	return 0;
 }
 
@@ -263,6 +287,8 @@ static const struct sim_config_key sim_config_keys[] = {
 	{ "slow_read_us", "microseconds, at most 10000000", sim_config_parse_slow_read_us },
 	{ "reset_at", "a stream offset with optional K/M/G/T suffix, or none",
 	  sim_config_parse_reset_at },
+	{ "slow_arc_ms", "milliseconds, at most 60000", sim_config_parse_slow_arc_ms },
+	{ "slow_arc", "FROM>TO with migration state names, or none", sim_config_parse_slow_arc },
 };
 
 static const struct sim_config_key *sim_config_find(const char *name)
@@ -301,7 +327,7 @@ static int sim_config_item(const char *item, size_t n, struct sim_config *c)
 		snprintf(sim_config_err, sizeof(sim_config_err),
 			 "sim config: unknown key '%.40s' (known: size, page, flags, seed, "
 			 "dirty_rate, fail_arc, fail_errno, fail_to_error, corrupt_at, "
-			 "slow_read_us, reset_at)",
+			 "slow_read_us, reset_at, slow_arc_ms, slow_arc)",
 			 buf);
 		return -EINVAL;
 	}
@@ -346,18 +372,33 @@ err:
 	return r;
 }
 
+/* Whether from -> to is a direct arc of a device with flags (or -1 -> -1: none). */
+static bool sim_config_arc_ok(int from, int to, uint32_t flags)
+{
+	enum fsm_state next;
+
+	if (from == -1 && to == -1)
+		return true;
+	if (from < 0 || from >= FSM_NSTATES || to < 0 || to >= FSM_NSTATES || from == to)
+		return false;
+	return fsm_next_step(from, to, flags, &next) == 0 && (int)next == to;
+}
+
 static int sim_config_check_faults(const struct sim_config *c, const char **ret_err)
 {
 	const struct sim_faults *f = &c->faults;
-	enum fsm_state next;
 
-	if (f->fail_from != -1 || f->fail_to != -1) {
-		if (f->fail_from == f->fail_to ||
-		    fsm_next_step(f->fail_from, f->fail_to, c->mig_flags, &next) < 0 ||
-		    (int)next != f->fail_to) {
-			*ret_err = "fail_arc is not a direct arc of a device with these flags";
-			return -EINVAL;
-		}
+	if (!sim_config_arc_ok(f->fail_from, f->fail_to, c->mig_flags)) {
+		*ret_err = "fail_arc is not a direct arc of a device with these flags";
+		return -EINVAL;
+	}
+	if (!sim_config_arc_ok(f->slow_from, f->slow_to, c->mig_flags)) {
+		*ret_err = "slow_arc is not a direct arc of a device with these flags";
+		return -EINVAL;
+	}
+	if (f->slow_arc_ms > SIM_SLOW_ARC_MAX_MS) {
+		*ret_err = "slow_arc_ms must be at most 60000";
+		return -EINVAL;
 	}
 	if (f->fail_errno <= 0 || f->fail_errno > 4095) {
 		*ret_err = "fail_errno must be a positive errno value";

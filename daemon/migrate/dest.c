@@ -18,8 +18,10 @@
  * consumes it, whatever comes of it. A token presented by another identity is refused and
  * stays valid (that peer could not use it anyway). Refusals name the cause on both sides.
  *
- * Device state changes run on the loop: instant for sim; a vfio driver may take a while for
- * RESUMING -> STOP (it validates the whole state there).
+ * Device state changes are groups run by worker threads (change.c), never on the loop: a vfio
+ * driver may take a while for RESUMING -> STOP (it validates the whole state there). Each
+ * group's continuation runs once every device finished it: PREPARE_REPLY after RESUMING,
+ * LOADED after STOP, RUNNING only after every device reached RUNNING_P2P.
  *
  * Threading: the loop thread only.
  */
@@ -322,20 +324,46 @@ static int dest_metadata(struct job *j, const struct peer_prepare *p, struct pro
 	return 0;
 }
 
-/* Every target to RESUMING; a failure resets (rollback resets the others). */
-static int dest_resuming(struct job *j, struct proto_error *err)
+/* Every target to RESUMING, in parallel (GROUP_DST_RESUMING); the reply waits for them. */
+static void dest_resuming(struct job *j)
 {
+	change_group(j, GROUP_DST_RESUMING);
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		change_post(j, &j->dev[i], CHANGE_SET, FSM_RESUMING, FSM_ERROR);
+	change_group_posted(j);
+}
+
+/* The targets are RESUMING (or one failed, and reset): PREPARE_REPLY. */
+static void dest_resumed(struct job *j)
+{
+	struct proto_error err = { 0 };
+	size_t meta = 0;
+
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
-		struct device_change c;
 
-		jd->touched = true;
-		if (job_device_set(j, jd, FSM_RESUMING, FSM_ERROR, &c) < 0)
-			return dest_refuse(err, PROTO_ERR_DEVICE_FAILED, jd->target_id,
-					   "device '%s' could not enter RESUMING: %s",
-					   jd->target_id, c.reason);
+		if (!change_failed(jd))
+			continue;
+		dest_refuse(&err, PROTO_ERR_DEVICE_FAILED, jd->target_id,
+			    "device '%s' could not enter RESUMING: %s", jd->target_id,
+			    jd->chg.c.reason);
+		if (j->link)
+			dest_reply(j->link, j->peer_job, 0, &err);
+		j->peer_knows = false;
+		rollback_start(j, CTL_PHASE_FAILED, err.code, jd->target_id, false,
+			       "PREPARE for its job %llu refused: %s",
+			       (unsigned long long)j->peer_job, err.message);
+		return;
 	}
-	return 0;
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		meta += j->dev[i].metadata_len;
+	if (j->link)
+		dest_reply(j->link, j->peer_job, j->id, NULL);
+	job_log(j, LOG_LVL_NOTICE,
+		"accepted: %u device(s) in RESUMING, %zu bytes of metadata, waiting for %s",
+		j->n_dev, meta, j->precopy ? "pre-copy streams" : "the switchover");
+	if (j->precopy && j->phase == CTL_PHASE_PREPARING)
+		job_set_phase(j, CTL_PHASE_PRECOPY);
 }
 
 /*
@@ -365,7 +393,6 @@ void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct pee
 {
 	struct job *j, *dup;
 	struct proto_error err = { 0 };
-	size_t meta = 0;
 
 	TAILQ_FOREACH(dup, &m->jobs, entry)
 	if (dup->role == CTL_ROLE_DESTINATION && dup->link == link && dup->peer_job == p->job_id &&
@@ -390,22 +417,16 @@ void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct pee
 		peer_link_identity(link), (unsigned long long)p->job_id);
 	job_set_phase(j, CTL_PHASE_PREPARING);
 	if (dest_match(j, p, &err) < 0 || dest_compat(j, p, &err) < 0 ||
-	    dest_metadata(j, p, &err) < 0 || dest_resuming(j, &err) < 0) {
+	    dest_metadata(j, p, &err) < 0) {
 		dest_reply(link, p->job_id, 0, &err);
 		rollback_start(j, CTL_PHASE_FAILED, err.code, err.device[0] ? err.device : NULL,
 			       false, "PREPARE for its job %llu refused: %s",
 			       (unsigned long long)p->job_id, err.message);
 		return;
 	}
-	for (uint32_t i = 0; i < j->n_dev; i++)
-		meta += j->dev[i].metadata_len;
-	dest_reply(link, p->job_id, j->id, NULL);
+	/* from here a failure or cancel tells the source (PEER_ABORT names its job) */
 	j->peer_knows = true;
-	job_log(j, LOG_LVL_NOTICE,
-		"accepted: %u device(s) in RESUMING, %zu bytes of metadata, waiting for %s",
-		j->n_dev, meta, p->precopy ? "pre-copy streams" : "the switchover");
-	if (p->precopy)
-		job_set_phase(j, CTL_PHASE_PRECOPY);
+	dest_resuming(j);
 }
 
 /* ---- data streams ---- */
@@ -481,6 +502,11 @@ void dest_on_stream(struct migrate *m, struct peer_stream_handoff *s)
 				  ctl_job_phase_name(j->phase));
 		return;
 	}
+	if (j->group == GROUP_DST_RESUMING) {
+		dest_stream_close(s, "job %llu has not answered PREPARE yet",
+				  (unsigned long long)j->id);
+		return;
+	}
 	if (s->hello.device_index >= j->n_dev || j->dev[s->hello.device_index].stream) {
 		dest_stream_close(s, "job %llu has %u device(s) and %s", (unsigned long long)j->id,
 				  j->n_dev,
@@ -524,6 +550,8 @@ static void dest_load_failed(struct job *j, struct job_dev *jd, uint32_t code, c
 	rollback_start(j, CTL_PHASE_FAILED, code, jd->target_id, false, "%s", msg);
 }
 
+/* Every stream delivered: RESUMING -> STOP for every device, in parallel (GROUP_DST_LOAD):
+ * the driver validates the state there. */
 static void dest_load(struct job *j)
 {
 	if (!j->downtime_start_ns)
@@ -531,19 +559,29 @@ static void dest_load(struct job *j)
 	job_set_phase(j, CTL_PHASE_LOADING);
 	for (uint32_t i = 0; i < j->n_dev; i++)
 		job_dev_drop_stream(&j->dev[i]);
+	change_group(j, GROUP_DST_LOAD);
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		change_post(j, &j->dev[i], CHANGE_SET, FSM_STOP, FSM_ERROR);
+	change_group_posted(j);
+}
+
+/* LOADED for every device, or LOAD_FAILED for the first that rejected its state. */
+static void dest_loaded(struct job *j)
+{
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
-		struct device_change c;
 
-		if (job_device_set(j, jd, FSM_STOP, FSM_ERROR, &c) < 0) {
+		if (change_failed(jd)) {
 			dest_load_failed(j, jd, PROTO_ERR_DEVICE_FAILED,
 					 "device %s rejected the migrated state (RESUMING -> "
 					 "STOP): %s",
-					 jd->target_id, c.reason);
+					 jd->target_id, jd->chg.c.reason);
 			return;
 		}
-		jd->loaded = true;
-		dest_send_load(j, jd, NULL);
+	}
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		j->dev[i].loaded = true;
+		dest_send_load(j, &j->dev[i], NULL);
 	}
 	job_log(j, LOG_LVL_NOTICE, "loaded: %u device(s), %" PRIu64 " bytes verified; LOADED sent",
 		j->n_dev, job_bytes(j));
@@ -604,25 +642,32 @@ void dest_poll(struct job *j)
 
 /*
  * A device would not start after COMMIT. The devices keep the migrated state; any that
- * already started are stopped again, so that none runs while the job says it failed, and the
- * source is told (it keeps its devices stopped too). Nothing is reset: the orchestrator
- * decides which copy to start.
+ * already started are stopped again (GROUP_DST_HALT), so that none runs while the job says it
+ * failed, and the source is told (it keeps its devices stopped too). Nothing is reset: the
+ * orchestrator decides which copy to start.
  */
 static void dest_fail_started(struct job *j, struct job_dev *bad, const char *reason)
 {
-	struct peer_msg msg = { .type = FRAME_PEER_ABORT };
-
-	for (uint32_t i = 0; i < j->n_dev; i++) {
-		struct job_dev *jd = &j->dev[i];
-
-		if (fsm_is_running(device_state(jd->dev)))
-			job_device_set(j, jd, FSM_STOP, FSM_STOP, NULL);
-	}
 	proto_error_set(&j->error, PROTO_ERR_DEVICE_FAILED, bad->target_id,
 			"device %s could not start after COMMIT: %s; the devices here stay stopped "
 			"with the migrated state (%s is %s), the source keeps its copy stopped",
 			bad->target_id, reason, bad->target_id,
 			fsm_state_name(device_state(bad->dev)));
+	change_group(j, GROUP_DST_HALT);
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		struct job_dev *jd = &j->dev[i];
+
+		if (fsm_is_running(device_state(jd->dev)))
+			change_post(j, jd, CHANGE_SET, FSM_STOP, FSM_STOP);
+	}
+	change_group_posted(j);
+}
+
+/* The devices that had started are stopped again: the job fails, the source is told. */
+static void dest_halted(struct job *j)
+{
+	struct peer_msg msg = { .type = FRAME_PEER_ABORT };
+
 	job_log(j, LOG_LVL_ERR, "failed: %s", j->error.message);
 	msg.u.abort.job_id = j->peer_job;
 	msg.u.abort.reason = j->error;
@@ -632,27 +677,41 @@ static void dest_fail_started(struct job *j, struct job_dev *bad, const char *re
 	job_set_phase(j, CTL_PHASE_FAILED);
 }
 
-/* STOP -> RUNNING_P2P for every device that has it, then RUNNING for all. */
+/* STOP -> RUNNING_P2P for every device that has it (GROUP_DST_P2P), then RUNNING for all
+ * (GROUP_DST_RUN), each group in parallel. */
 static void dest_start(struct job *j)
 {
-	struct peer_msg msg = { .type = FRAME_PEER_RESUMED };
-	struct device_change c;
-
 	job_set_phase(j, CTL_PHASE_STARTING);
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t i = 0; i < j->n_dev; i++) {
-			struct job_dev *jd = &j->dev[i];
-			enum fsm_state to = pass ? FSM_RUNNING : FSM_RUNNING_P2P;
+	change_group(j, GROUP_DST_P2P);
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		struct job_dev *jd = &j->dev[i];
 
-			if (!pass && !(device_caps(jd->dev)->mig_flags & FSM_F_P2P))
-				continue;
-			if (job_device_set(j, jd, to, FSM_STOP, &c) < 0) {
-				dest_fail_started(j, jd, c.reason);
-				return;
-			}
-		}
+		if (device_caps(jd->dev)->mig_flags & FSM_F_P2P)
+			change_post(j, jd, CHANGE_SET, FSM_RUNNING_P2P, FSM_STOP);
 	}
-	j->downtime_ms = (job_now_ns() - j->downtime_start_ns) / 1000000;
+	change_group_posted(j);
+}
+
+static void dest_run(struct job *j)
+{
+	change_group(j, GROUP_DST_RUN);
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		change_post(j, &j->dev[i], CHANGE_SET, FSM_RUNNING, FSM_STOP);
+	change_group_posted(j);
+}
+
+/* Every device runs: the downtime ends when the last RUNNING arc returned (worker time). */
+static void dest_running(struct job *j)
+{
+	struct peer_msg msg = { .type = FRAME_PEER_RESUMED };
+	uint64_t end = 0;
+
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		if (j->dev[i].chg.done_ns > end)
+			end = j->dev[i].chg.done_ns;
+	if (!end || end < j->downtime_start_ns)
+		end = job_now_ns();
+	j->downtime_ms = (end - j->downtime_start_ns) / 1000000;
 	msg.u.notice.job_id = j->peer_job;
 	if (j->link)
 		migrate_send(j, &msg);
@@ -662,6 +721,42 @@ static void dest_start(struct job *j)
 		"completed: %u device(s) from %s running here, %" PRIu64 " bytes, downtime %" PRIu64
 		" ms",
 		j->n_dev, j->identity, job_bytes(j), j->downtime_ms);
+}
+
+/* A start group is over: on, or halt on the first device that failed. */
+static void dest_started(struct job *j, uint32_t group)
+{
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		struct job_dev *jd = &j->dev[i];
+
+		if (change_failed(jd)) {
+			dest_fail_started(j, jd, jd->chg.c.reason);
+			return;
+		}
+	}
+	if (group == GROUP_DST_P2P)
+		dest_run(j);
+	else
+		dest_running(j);
+}
+
+void dest_group_done(struct job *j, uint32_t group)
+{
+	switch (group) {
+	case GROUP_DST_RESUMING:
+		dest_resumed(j);
+		break;
+	case GROUP_DST_LOAD:
+		dest_loaded(j);
+		break;
+	case GROUP_DST_P2P:
+	case GROUP_DST_RUN:
+		dest_started(j, group);
+		break;
+	case GROUP_DST_HALT:
+		dest_halted(j);
+		break;
+	}
 }
 
 static void dest_on_commit(struct job *j)

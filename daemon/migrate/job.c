@@ -1,7 +1,7 @@
 /*
  * job.c - one migration job, either side: its life from creation to being freed after its
- * TTL, the one phase setter, the status the control API reports, the events, device changes
- * made on the job's behalf, and JOB_WAIT calls.
+ * TTL, the one phase setter, the status the control API reports, the events, and JOB_WAIT
+ * calls. Device changes made on the job's behalf are change.c's.
  *
  * What the phases mean is in control.proto (JobPhase); which side goes through which, and
  * why, is in source.c and dest.c. Terminal phases (COMPLETED, FAILED, CANCELLED) are reached
@@ -111,6 +111,7 @@ static void job_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 
+	change_watch(j);
 	if (j->role == CTL_ROLE_SOURCE)
 		source_tick(j);
 	else
@@ -199,6 +200,8 @@ static void job_drop_transport(struct job *j)
 
 void job_release(struct job *j)
 {
+	/* the claim covers every change: none may outlive it (the groups see to that) */
+	change_join_all(j);
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
 
@@ -218,6 +221,7 @@ void job_free(struct job *j)
 	proto_error_set(&e, PROTO_ERR_CANCELLED, NULL, "job %llu is gone",
 			(unsigned long long)j->id);
 	job_wait_complete_all(j, -ECANCELED, &e);
+	change_join_all(j);
 	job_drop_transport(j);
 	for (uint32_t i = 0; i < j->n_dev; i++)
 		if (j->dev[i].dev) {
@@ -300,6 +304,11 @@ void job_status(const struct job *j, struct ctl_job_status *ret)
 		p->bytes_acked = has[i] ? st[i].bytes_acked : 0;
 		p->bytes_remaining = job_dev_remaining(j, jd, &st[i], has[i]);
 		p->reset = jd->reset;
+		if (jd->chg.busy) {
+			p->changing_to = (uint32_t)jd->chg.target;
+			p->changing_ms = (job_now_ns() - jd->chg.posted_ns) / 1000000;
+			p->changing = true;
+		}
 		if (has[i] && j->role == CTL_ROLE_SOURCE &&
 		    st[i].idle_periods > ret->precopy_iterations)
 			ret->precopy_iterations = (uint32_t)st[i].idle_periods;
@@ -354,7 +363,7 @@ void job_progress(struct job *j, bool force)
 	job_emit(j, CTL_EVENT_PROGRESS);
 }
 
-static void job_emit_device(struct job *j, const struct job_dev *jd, enum fsm_state s)
+void job_emit_device(struct job *j, const struct job_dev *jd, enum fsm_state s)
 {
 	struct ctl_event *ev;
 
@@ -398,47 +407,6 @@ void job_set_phase(struct job *j, uint32_t phase)
 	job_emit(j, CTL_EVENT_PHASE);
 	if (job_finished(j))
 		job_finish(j);
-}
-
-/* ---- device changes ---- */
-
-int job_device_set(struct job *j, struct job_dev *jd, enum fsm_state target, enum fsm_state recover,
-		   struct device_change *ret)
-{
-	enum fsm_state from = device_state(jd->dev);
-	struct device_change c;
-	int r;
-
-	r = device_set_state(jd->dev, target, recover, &c);
-	if (r == 0)
-		job_log(j, LOG_LVL_INFO, "device %s: %s -> %s", job_dev_id(j, jd),
-			fsm_state_name(from), fsm_state_name(target));
-	else
-		job_log(j, LOG_LVL_WARNING, "device %s: %s -> %s failed: %s", job_dev_id(j, jd),
-			fsm_state_name(from), fsm_state_name(target), c.reason);
-	if (c.reset)
-		jd->reset = true;
-	if (device_state(jd->dev) != from)
-		job_emit_device(j, jd, device_state(jd->dev));
-	if (ret)
-		*ret = c;
-	return r;
-}
-
-int job_device_reset(struct job *j, struct job_dev *jd)
-{
-	enum fsm_state from = device_state(jd->dev);
-	int r = device_reset(jd->dev);
-
-	jd->reset = true;
-	if (r < 0)
-		job_log(j, LOG_LVL_ERR, "device %s: reset failed: %s; it stays %s",
-			job_dev_id(j, jd), strerror(-r), fsm_state_name(device_state(jd->dev)));
-	else
-		job_log(j, LOG_LVL_INFO, "device %s: reset (%s -> RUNNING)", job_dev_id(j, jd),
-			fsm_state_name(from));
-	job_emit_device(j, jd, device_state(jd->dev));
-	return r;
 }
 
 /* ---- waits ---- */

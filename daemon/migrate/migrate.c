@@ -6,8 +6,9 @@
  * Wake-ups: a stream worker calls migrate_stream_notify() on every state change and on
  * progress; that writes to an eventfd the loop watches (a write(2) is all a worker does, so
  * no libevent locking is needed and the loop is woken once for any number of notices). The
- * loop then looks at every unfinished job, which reads its streams' stats (cheap: a mutex and
- * a copy) and acts. A per-job tick (MIGRATE_TICK_MS) does the same for what no stream
+ * loop then looks at every unfinished job, which collects its finished device changes
+ * (change.c, whose workers wake the loop the same way), reads its streams' stats (cheap: a
+ * mutex and a copy) and acts. A per-job tick (MIGRATE_TICK_MS) does the same for what no stream
  * reports: deadlines, convergence of idle pre-copy streams, PROGRESS events.
  *
  * Routing (peer.proto): one control link carries any number of jobs; on it the side that
@@ -16,7 +17,8 @@
  * them by the source's job id, which is unique per link. A message for no job is logged and
  * dropped (a late frame of a job that already ended).
  *
- * Threading: the loop thread, except migrate_stream_notify() (any thread).
+ * Threading: the loop thread, except migrate_stream_notify() (any thread: stream workers and
+ * change workers).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,13 +47,46 @@ void migrate_stream_notify(struct stream *s, void *arg)
 		log_warn(-errno, "migrate: cannot wake the loop");
 }
 
+void migrate_group_done(struct job *j)
+{
+	uint32_t g = j->group;
+
+	j->group = GROUP_NONE;
+	if (job_finished(j) || j->phase == CTL_PHASE_ABORTING)
+		return;
+	switch (g) {
+	case GROUP_SRC_P2P:
+	case GROUP_SRC_STOP:
+		switchover_group_done(j, g);
+		break;
+	case GROUP_SRC_PRECOPY:
+	case GROUP_SRC_DONE:
+		source_group_done(j, g);
+		break;
+	case GROUP_NONE:
+	case GROUP_ROLLBACK:
+		break;
+	default:
+		dest_group_done(j, g);
+	}
+}
+
 void migrate_poll(struct job *j)
 {
+	change_collect(j);
 	if (job_finished(j))
 		return;
-	if (j->phase == CTL_PHASE_ABORTING)
+	if (j->phase == CTL_PHASE_ABORTING) {
 		rollback_continue(j);
-	else if (j->role == CTL_ROLE_SOURCE)
+		return;
+	}
+	/* a group in flight: nothing else moves until every device of it is done */
+	if (j->group != GROUP_NONE) {
+		if (!change_busy(j))
+			migrate_group_done(j);
+		return;
+	}
+	if (j->role == CTL_ROLE_SOURCE)
 		source_poll(j);
 	else
 		dest_poll(j);

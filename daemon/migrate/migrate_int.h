@@ -3,12 +3,15 @@
  * share: migrate.c (the engine, wake-ups, peer callbacks), migrate_ops.c (the orchestrator's
  * operations), job.c (one job: phases, status, events, waits), rollback.c (abort and
  * rollback), source.c and dest.c (the two sides of the protocol), switchover.c (when and how
- * the source stops its devices), token.c, converge.c.
- * Not for other modules. Threading: the loop thread only, except migrate_stream_notify().
+ * the source stops its devices), change.c (device state changes in worker threads), token.c,
+ * converge.c.
+ * Not for other modules. Threading: the loop thread only, except migrate_stream_notify() and
+ * the worker half of struct change (see change.c).
  */
 #ifndef VFIO_MIGD_MIGRATE_MIGRATE_INT_H
 #define VFIO_MIGD_MIGRATE_MIGRATE_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -22,6 +25,55 @@
 
 struct event;
 struct job;
+
+/* What a device change does (change.c). */
+enum change_op {
+	CHANGE_SET,    /* device_set_state(target, recover) */
+	CHANGE_RESET,  /* device_reset(): RUNNING, no session */
+	CHANGE_RETURN, /* rollback: re-read the state, reset if ERROR, then to target */
+};
+
+/*
+ * One device's state change, run by a worker thread (change.c). The loop fills the request
+ * and starts the worker; the worker writes the result, then sets done (release) and wakes the
+ * loop; the loop reads the result once it sees done (acquire), joins the worker and clears
+ * busy. One change per device at a time.
+ */
+struct change {
+	/* loop only */
+	bool busy;	    /* a worker was started and not yet collected */
+	bool posted;	    /* part of the job's current group (results stay until the next) */
+	pthread_t thread;   /* valid while busy and threaded */
+	bool threaded;	    /* false: pthread_create failed, the change ran on the loop */
+	uint64_t warned_ns; /* last "still running" warning */
+	/* the request: written by the loop before the worker starts, then read-only */
+	struct migrate *m;
+	struct device *dev;
+	enum change_op op;
+	enum fsm_state from, target, recover;
+	uint64_t posted_ns;
+	/* the result: written by the worker before done */
+	int rc;
+	struct device_change c;
+	uint64_t done_ns; /* monotonic: when the device call returned */
+	int done;	  /* atomic: the result is complete */
+};
+
+/* What a job's changes in flight are for; each group has a continuation that runs once no
+ * device of the job is changing any more. */
+enum change_group {
+	GROUP_NONE,
+	GROUP_SRC_PRECOPY,  /* source: RUNNING -> PRE_COPY for the pre-copy devices */
+	GROUP_SRC_P2P,	    /* source switchover: RUNNING_P2P / PRE_COPY_P2P first */
+	GROUP_SRC_STOP,	    /* source switchover: then STOP_COPY */
+	GROUP_SRC_DONE,	    /* source completion: STOP_COPY -> STOP */
+	GROUP_DST_RESUMING, /* destination PREPARE: to RESUMING */
+	GROUP_DST_LOAD,	    /* destination load: RESUMING -> STOP (validation) */
+	GROUP_DST_P2P,	    /* destination start: STOP -> RUNNING_P2P */
+	GROUP_DST_RUN,	    /* destination start: then RUNNING */
+	GROUP_DST_HALT,	    /* destination start failed after COMMIT: running ones to STOP */
+	GROUP_ROLLBACK,	    /* rollback: source devices back, destination devices reset */
+};
 
 /* One device of a job. Source: source_id is local; destination: target_id is. */
 struct job_dev {
@@ -42,11 +94,12 @@ struct job_dev {
 	struct stream_stats st; /* the last snapshot; kept once the stream is freed */
 	bool has_st;		/* st holds a snapshot */
 	bool loaded;		/* source: LOADED received; destination: RESUMING -> STOP done */
-	bool touched;		/* destination: moved towards RESUMING (reset on rollback) */
+	bool touched;		/* the job posted a change of it: rollback has to look at it */
 	bool reset;		/* rollback (or a failed arc) had to reset the device */
 	uint64_t estimate;	/* source: full stop-copy bytes when the job started */
 	uint64_t stopcopy_base; /* source: bytes sent when the device entered STOP_COPY */
 	bool stopcopy;		/* source: the device reached STOP_COPY */
+	struct change chg;	/* its state change in flight or last done (change.c) */
 };
 
 struct job_waiter {
@@ -82,7 +135,11 @@ struct job {
 	bool converged;		/* source: CONVERGED was announced */
 	bool limit_warned;	/* source: said that the limit cannot be met */
 	bool switchover_asked;	/* source: job_switchover came */
+	bool switching;		/* source: the switchover started (SWITCHOVER sent) */
 	bool precopy;		/* pre-copy requested */
+	bool completing;	/* source: RESUMED / COMMIT_ACK came; stopping the devices */
+	bool resumed;		/* source: completing on RESUMED (not COMMIT_ACK) */
+	uint32_t group;		/* enum change_group: what the changes in flight are for */
 	bool switchover_manual, resume_manual;
 	uint32_t downtime_limit_ms;
 	uint64_t timeout_ms;  /* source: the job timeout; dest: the token's lifetime, from PREPARE
@@ -149,8 +206,11 @@ void migrate_stream_notify(struct stream *s, void *arg);
 int migrate_connect(struct job *j);
 /* Queues a peer message on the job's link, logging a failure. Returns 0 or -errno. */
 int migrate_send(struct job *j, const struct peer_msg *msg);
-/* Runs what a job does on a wake-up or a tick: streams, convergence, rollback. */
+/* Runs what a job does on a wake-up or a tick: device changes, streams, convergence,
+ * rollback. */
 void migrate_poll(struct job *j);
+/* The job's current group of device changes is over: runs its continuation. */
+void migrate_group_done(struct job *j);
 /* Unfinished jobs. */
 uint32_t migrate_count_active(const struct migrate *m);
 
@@ -173,12 +233,8 @@ void job_status(const struct job *j, struct ctl_job_status *ret);
 void job_emit(struct job *j, uint32_t kind);
 /* PROGRESS at most every MIGRATE_PROGRESS_MS, unless force. */
 void job_progress(struct job *j, bool force);
-/* device_set_state() for a job: logged with the job and device, DEVICE_STATE emitted; a
- * reset during recovery is recorded on jd. Returns device_set_state()'s result. */
-int job_device_set(struct job *j, struct job_dev *jd, enum fsm_state target, enum fsm_state recover,
-		   struct device_change *ret);
-/* device_reset() for a job, recorded and emitted likewise. */
-int job_device_reset(struct job *j, struct job_dev *jd);
+/* Emits DEVICE_STATE for jd in state s. */
+void job_emit_device(struct job *j, const struct job_dev *jd, enum fsm_state s);
 /* The local device id of jd: source_id on the source, target_id on the destination. */
 const char *job_dev_id(const struct job *j, const struct job_dev *jd);
 /* Refreshes jd->st from its stream (if any). */
@@ -195,6 +251,32 @@ const char *job_devices_str(const struct job *j, char *buf, size_t len);
 /* Total bytes its streams moved. */
 uint64_t job_bytes(const struct job *j);
 
+/* ---- change.c ---- */
+
+/* Starts group g (enum change_group) on j: no device of it is posted yet. */
+void change_group(struct job *j, uint32_t g);
+/*
+ * Posts a change of jd (which must not be changing): a worker thread runs it and wakes the
+ * loop; migrate_poll() collects it. CHANGE_SET: device_set_state(target, recover); CHANGE_RESET:
+ * device_reset() (target RUNNING); CHANGE_RETURN: refresh, reset if ERROR, then target. If no
+ * thread can be started the change runs here, on the loop, and is collected the same way.
+ */
+void change_post(struct job *j, struct job_dev *jd, enum change_op op, enum fsm_state target,
+		 enum fsm_state recover);
+/* After posting a group: if nothing is in flight (no device needed a change), runs the
+ * group's continuation now. */
+void change_group_posted(struct job *j);
+/* Collects finished changes: joins their workers, logs, records resets, emits DEVICE_STATE. */
+void change_collect(struct job *j);
+/* Whether any device of j is still changing (collected or not). */
+bool change_busy(const struct job *j);
+/* Blocks until every change of j has finished, then collects them (daemon stop, free). */
+void change_join_all(struct job *j);
+/* Every tick: warns about changes running for long ("device X: A -> B running for N s"). */
+void change_watch(struct job *j);
+/* Whether jd was posted in the current group and its change failed (jd->chg.c.reason). */
+bool change_failed(const struct job_dev *jd);
+
 /* ---- rollback.c ---- */
 
 /*
@@ -205,9 +287,11 @@ uint64_t job_bytes(const struct job *j);
  */
 void rollback_start(struct job *j, uint32_t final, uint32_t code, const char *device,
 		    bool tell_peer, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* ABORTING: finishes the rollback once every stream is terminal. */
+/* ABORTING: finishes the rollback once every stream is terminal and no device is changing:
+ * posts the devices' rollback (GROUP_ROLLBACK), and when that is done, ends the job. */
 void rollback_continue(struct job *j);
-/* Daemon stopping: cancels, joins the workers and rolls back now. */
+/* Daemon stopping: cancels, joins the workers (streams and changes) and rolls back now; past
+ * COMMIT, finishes a start or completion under way. */
 void rollback_now(struct job *j, const char *why);
 /* Shorthand: rollback_start(j, FAILED, code, device, true, ...). */
 #define job_fail(j, code, device, ...) \
@@ -217,6 +301,8 @@ uint32_t rollback_stream_code(int err);
 
 /* ---- source.c ---- */
 
+/* Source group continuations (GROUP_SRC_PRECOPY, GROUP_SRC_DONE). */
+void source_group_done(struct job *j, uint32_t group);
 int source_start(struct migrate *m, const struct ctl_migrate *req, const char *who,
 		 uint64_t *ret_id, struct proto_error *err);
 /* The control link is READY (link) or failed (err, why). */
@@ -231,6 +317,8 @@ int source_stream_start(struct job *j, struct job_dev *jd);
 
 /* ---- switchover.c ---- */
 
+/* Switchover group continuations (GROUP_SRC_P2P, GROUP_SRC_STOP). */
+void switchover_group_done(struct job *j, uint32_t group);
 /* PRECOPY / SWITCHOVER_PENDING: converged? Then switch over (auto) or wait (manual). */
 void switchover_check(struct job *j);
 /* Stops the devices: P2P first, then STOP_COPY; STOP_COPY phase; every stream runs. */
@@ -240,6 +328,8 @@ int switchover_request(struct job *j, const char *who, struct proto_error *err);
 
 /* ---- dest.c ---- */
 
+/* Destination group continuations (GROUP_DST_*). */
+void dest_group_done(struct job *j, uint32_t group);
 int dest_prepare_incoming(struct migrate *m, const struct ctl_prepare_incoming *req,
 			  const char *who, struct ctl_prepare_result *ret, struct proto_error *err);
 void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct peer_prepare *p);

@@ -7,9 +7,12 @@
  * their devices and tell the peer (PEER_ABORT) when it knows the job.
  *
  * Rollback waits for every stream worker to stop before touching a device: a worker may be
- * inside a device read or write, and backend.h forbids ending the session under it. So a
- * job enters ABORTING, cancels its streams, and rollback_continue() finishes the work when
- * the last stream reports a terminal state (the engine's wake-up calls it).
+ * inside a device read or write, and backend.h forbids ending the session under it. It also
+ * waits for every device change in flight (change.c): an ioctl cannot be interrupted. So a
+ * job enters ABORTING, cancels its streams, and rollback_continue() does the work when the
+ * last stream reports a terminal state and no change is in flight (the engine's wake-up calls
+ * it): the devices' rollbacks run in parallel, each in its own worker (GROUP_ROLLBACK), and
+ * the job ends when the last one is done.
  *
  * Past COMMIT nothing is rolled back: see source.c and dest.c.
  *
@@ -111,35 +114,24 @@ void rollback_start(struct job *j, uint32_t final, uint32_t code, const char *de
 	rollback_continue(j);
 }
 
-/* Source: back to the state before the job; a device in ERROR can only be reset. */
-static void rollback_source_device(struct job *j, struct job_dev *jd)
-{
-	struct device_change c;
-
-	device_refresh(jd->dev);
-	if (device_state(jd->dev) == jd->orig)
-		return;
-	if (device_state(jd->dev) == FSM_ERROR && job_device_reset(j, jd) < 0)
-		return;
-	if (device_state(jd->dev) != jd->orig)
-		job_device_set(j, jd, jd->orig, jd->orig, &c);
-	if (device_state(jd->dev) != jd->orig)
-		job_log(j, LOG_LVL_ERR, "device %s: could not be returned to %s; it is %s",
-			jd->source_id, fsm_state_name(jd->orig),
-			fsm_state_name(device_state(jd->dev)));
-}
-
+/*
+ * Posts the rollback of every device the job changed (GROUP_ROLLBACK): a source device back to
+ * the state before the job (re-read first; a device in ERROR can only be reset), a destination
+ * device reset. All in parallel. A device the job never changed had no session, so nothing
+ * can have moved it: it is left alone.
+ */
 static void rollback_devices(struct job *j)
 {
+	change_group(j, GROUP_ROLLBACK);
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
 
-		if (!jd->dev)
+		if (!jd->dev || !jd->touched)
 			continue;
 		if (j->role == CTL_ROLE_SOURCE)
-			rollback_source_device(j, jd);
-		else if (jd->touched)
-			job_device_reset(j, jd);
+			change_post(j, jd, CHANGE_RETURN, jd->orig, jd->orig);
+		else
+			change_post(j, jd, CHANGE_RESET, FSM_RUNNING, FSM_ERROR);
 	}
 }
 
@@ -161,26 +153,48 @@ static void rollback_summary(const struct job *j, char *buf, size_t len)
 	}
 }
 
-void rollback_continue(struct job *j)
+/* The rollback's changes are done: says where each device ended, releases, ends the job. */
+static void rollback_finish(struct job *j)
 {
 	char summary[512];
 
-	if (j->phase != CTL_PHASE_ABORTING)
-		return;
-	for (uint32_t i = 0; i < j->n_dev; i++) {
+	j->group = GROUP_NONE;
+	for (uint32_t i = 0; i < j->n_dev && j->role == CTL_ROLE_SOURCE; i++) {
 		struct job_dev *jd = &j->dev[i];
 
-		job_dev_snapshot(jd);
-		if (jd->stream && (jd->st.state == STREAM_RUNNING || jd->st.state == STREAM_IDLE))
-			return; /* its worker may still be inside a device call */
+		if (jd->dev && device_state(jd->dev) != jd->orig)
+			job_log(j, LOG_LVL_ERR, "device %s: could not be returned to %s; it is %s",
+				jd->source_id, fsm_state_name(jd->orig),
+				fsm_state_name(device_state(jd->dev)));
 	}
-	for (uint32_t i = 0; i < j->n_dev; i++)
-		job_dev_drop_stream(&j->dev[i]);
-	rollback_devices(j);
 	job_release(j);
 	rollback_summary(j, summary, sizeof(summary));
 	job_log(j, LOG_LVL_NOTICE, "rolled back: %s", summary);
 	job_set_phase(j, j->final);
+}
+
+void rollback_continue(struct job *j)
+{
+	if (j->phase != CTL_PHASE_ABORTING)
+		return;
+	if (change_busy(j))
+		return; /* an arc in flight cannot be interrupted: wait for it */
+	if (j->group != GROUP_ROLLBACK) {
+		for (uint32_t i = 0; i < j->n_dev; i++) {
+			struct job_dev *jd = &j->dev[i];
+
+			job_dev_snapshot(jd);
+			if (jd->stream &&
+			    (jd->st.state == STREAM_RUNNING || jd->st.state == STREAM_IDLE))
+				return; /* its worker may still be inside a device call */
+		}
+		for (uint32_t i = 0; i < j->n_dev; i++)
+			job_dev_drop_stream(&j->dev[i]);
+		rollback_devices(j);
+		if (change_busy(j))
+			return;
+	}
+	rollback_finish(j);
 }
 
 void rollback_now(struct job *j, const char *why)
@@ -195,10 +209,22 @@ void rollback_now(struct job *j, const char *why)
 			stream_wait(j->dev[i].stream, -1);
 		}
 	if (!j->committed) {
-		rollback_continue(j);
+		/* the changes in flight, then the rollback's own, each waited for here */
+		for (int round = 0; round < 2 && !job_finished(j); round++) {
+			change_join_all(j);
+			rollback_continue(j);
+		}
 		return;
 	}
-	/* past COMMIT: nothing is rolled back, the devices stay as they are */
+	/* past COMMIT: a start or completion under way is carried to its end, joined here */
+	for (int round = 0; round < 4 && j->group != GROUP_NONE && !job_finished(j); round++) {
+		change_join_all(j);
+		migrate_group_done(j);
+	}
+	if (job_finished(j))
+		return;
+	change_join_all(j);
+	/* otherwise nothing is rolled back, the devices stay as they are */
 	proto_error_set(&j->error, PROTO_ERR_CANCELLED, NULL,
 			"%s after COMMIT; the devices stay as they are (%s)", why,
 			j->role == CTL_ROLE_SOURCE ? "stopped, with their state"

@@ -15,9 +15,12 @@
  * devices stay stopped with their state and the job says so (both stopped, nothing lost,
  * the orchestrator decides). STOP_COPY -> PRE_COPY is never requested.
  *
- * Device state changes run here, on the loop: instant for sim; a vfio driver may take a
- * while for RUNNING -> STOP_COPY (switchover) and STOP_COPY -> STOP (completion, done after
- * the destination runs the devices, as QEMU 8.2 moved it out of the downtime).
+ * Device state changes are groups run by worker threads (change.c), never on the loop: a vfio
+ * driver may take a while for RUNNING -> PRE_COPY, RUNNING -> STOP_COPY (switchover) and
+ * STOP_COPY -> STOP (completion, done after the destination runs the devices, as QEMU 8.2
+ * moved it out of the downtime). A group's continuation runs once every device finished it;
+ * only then does the loop start the streams of the sessions the changes opened, so each
+ * session has one user at a time.
  *
  * Threading: the loop thread only.
  */
@@ -324,23 +327,41 @@ int source_stream_start(struct job *j, struct job_dev *jd)
 	return 0;
 }
 
-/* Every stream is connected: pre-copy devices start streaming; the rest wait. */
+/* Every stream is connected: pre-copy devices enter PRE_COPY (GROUP_SRC_PRECOPY). */
 static void source_begin(struct job *j)
+{
+	change_group(j, GROUP_SRC_PRECOPY);
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		struct job_dev *jd = &j->dev[i];
+
+		if (!j->precopy || !(device_caps(jd->dev)->mig_flags & FSM_F_PRE_COPY) ||
+		    device_state(jd->dev) != FSM_RUNNING)
+			continue;
+		change_post(j, jd, CHANGE_SET, FSM_PRE_COPY, FSM_RUNNING);
+	}
+	change_group_posted(j);
+}
+
+/* ... then they start streaming; the rest wait for the switchover. */
+static void source_begun(struct job *j)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
-		struct device_change c;
 
-		if (!j->precopy || !(device_caps(jd->dev)->mig_flags & FSM_F_PRE_COPY) ||
-		    device_state(jd->dev) != FSM_RUNNING)
-			continue;
-		if (job_device_set(j, jd, FSM_PRE_COPY, FSM_RUNNING, &c) < 0) {
+		if (change_failed(jd)) {
 			job_fail(j, PROTO_ERR_DEVICE_FAILED, jd->source_id,
-				 "device %s could not start pre-copy: %s", jd->source_id, c.reason);
+				 "device %s could not start pre-copy: %s", jd->source_id,
+				 jd->chg.c.reason);
 			return;
 		}
+	}
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		struct job_dev *jd = &j->dev[i];
+
+		if (!jd->chg.posted)
+			continue;
 		jd->precopy = true;
 		if (source_stream_start(j, jd) < 0)
 			return;
@@ -427,18 +448,29 @@ static void source_commit(struct job *j)
 	job_set_phase(j, CTL_PHASE_COMMITTING);
 }
 
+/* The destination runs the devices (or waits for its manual resume): the source's devices
+ * leave STOP_COPY for STOP (GROUP_SRC_DONE), out of the downtime, as QEMU 8.2 does. */
 static void source_complete(struct job *j, bool resumed)
 {
-	struct ctl_job_status *st = malloc(sizeof(*st));
-
 	if (resumed)
 		j->downtime_ms = (job_now_ns() - j->downtime_start_ns) / 1000000;
+	j->completing = true;
+	j->resumed = resumed;
+	change_group(j, GROUP_SRC_DONE);
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
 
 		if (device_state(jd->dev) == FSM_STOP_COPY)
-			job_device_set(j, jd, FSM_STOP, FSM_STOP, NULL);
+			change_post(j, jd, CHANGE_SET, FSM_STOP, FSM_STOP);
 	}
+	change_group_posted(j);
+}
+
+static void source_completed(struct job *j)
+{
+	struct ctl_job_status *st = malloc(sizeof(*st));
+	bool resumed = j->resumed;
+
 	job_release(j);
 	job_set_phase(j, CTL_PHASE_COMPLETED);
 	if (st)
@@ -452,6 +484,14 @@ static void source_complete(struct job *j, bool resumed)
 		resumed ? j->downtime_ms : (j->commit_ns - j->downtime_start_ns) / 1000000,
 		j->downtime_limit_ms);
 	free(st);
+}
+
+void source_group_done(struct job *j, uint32_t group)
+{
+	if (group == GROUP_SRC_PRECOPY)
+		source_begun(j);
+	else
+		source_completed(j);
 }
 
 /*
@@ -572,7 +612,7 @@ static void source_on_notice(struct job *j, const struct peer_msg *msg)
 
 void source_on_message(struct job *j, const struct peer_msg *msg)
 {
-	if (job_finished(j) || j->phase == CTL_PHASE_ABORTING)
+	if (job_finished(j) || j->phase == CTL_PHASE_ABORTING || j->completing)
 		return;
 	switch (msg->type) {
 	case FRAME_PEER_PREPARE_REPLY:
@@ -612,6 +652,8 @@ void source_link_closed(struct job *j, int err, const char *why)
 {
 	char what[PROTO_MESSAGE_MAX / 2];
 
+	if (j->completing)
+		return; /* the destination confirmed: only the devices' STOP is left */
 	snprintf(what, sizeof(what), "the link to %s was lost (%s)%s", j->peer, why,
 		 !j->committed	   ? ""
 		 : j->commit_acked ? "; the destination had acknowledged COMMIT"
@@ -629,7 +671,7 @@ void source_tick(struct job *j)
 	uint64_t now = job_now_ns();
 	char what[128];
 
-	if (job_finished(j) || j->phase == CTL_PHASE_ABORTING)
+	if (job_finished(j) || j->phase == CTL_PHASE_ABORTING || j->completing)
 		return;
 	if (j->reply_deadline_ns && now >= j->reply_deadline_ns) {
 		job_fail(j, PROTO_ERR_TIMEOUT, NULL, "no PREPARE_REPLY from %s within %u ms",

@@ -10,7 +10,9 @@
  * first where it has one (RUNNING_P2P, PRE_COPY_P2P), so that no device starts new P2P DMA
  * while the others stop, then each device to STOP_COPY; pre-copy streams carry on to the
  * device's EOF and the other devices' streams start. STOP_COPY -> PRE_COPY is never asked
- * for. The STOP_COPY arc may take a while in a vfio driver; it runs on the loop.
+ * for. Each of the two steps is a group of device changes (change.c): every device's arc runs
+ * in its own worker, in parallel, and the next step starts only when every device finished
+ * the previous one, so the P2P rule holds while a slow STOP_COPY arc never blocks the loop.
  *
  * Threading: the loop thread only.
  */
@@ -38,73 +40,100 @@ static int switchover_refuse(struct proto_error *err, uint32_t code, const char 
 	return proto_err_to_errno(code);
 }
 
-/* All devices to a P2P state first (where supported), so none starts new P2P DMA. */
-static int switchover_quiesce(struct job *j)
+/* The first device of the group whose change failed, or NULL. */
+static struct job_dev *switchover_failed(struct job *j)
 {
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		if (change_failed(&j->dev[i]))
+			return &j->dev[i];
+	return NULL;
+}
+
+/* All devices to a P2P state first (where supported), so none starts new P2P DMA. */
+static void switchover_quiesce(struct job *j)
+{
+	change_group(j, GROUP_SRC_P2P);
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
-		enum fsm_state s = device_state(jd->dev), to;
-		struct device_change c;
+		enum fsm_state s = device_state(jd->dev);
 
 		if (!(device_caps(jd->dev)->mig_flags & FSM_F_P2P))
 			continue;
 		if (s != FSM_RUNNING && s != FSM_PRE_COPY)
 			continue;
-		to = s == FSM_PRE_COPY ? FSM_PRE_COPY_P2P : FSM_RUNNING_P2P;
-		if (job_device_set(j, jd, to, s, &c) < 0) {
-			job_fail(j, PROTO_ERR_DEVICE_FAILED, jd->source_id,
-				 "device %s could not quiesce P2P: %s", jd->source_id, c.reason);
-			return -EIO;
-		}
+		change_post(j, jd, CHANGE_SET,
+			    s == FSM_PRE_COPY ? FSM_PRE_COPY_P2P : FSM_RUNNING_P2P, s);
 	}
-	return 0;
+	change_group_posted(j);
 }
 
-/* Then each to STOP_COPY. A pre-copy device keeps its session (its stream runs): it
- * recovers to the saving state it was in, so the stream is never pulled from under it. */
-static int switchover_stop(struct job *j)
+/*
+ * Then every device to STOP_COPY, all at once. A pre-copy device keeps its session (its
+ * stream runs): it recovers to the saving state it was in, so the stream is never pulled from
+ * under it. The byte counts are taken now, as the devices leave pre-copy.
+ */
+static void switchover_stop(struct job *j)
 {
+	change_group(j, GROUP_SRC_STOP);
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
 		enum fsm_state recover = jd->precopy ? device_state(jd->dev) : jd->orig;
-		struct device_change c;
 
 		job_dev_snapshot(jd);
 		if (jd->precopy)
 			jd->estimate = jd->st.precopy_valid
 					       ? jd->st.precopy_initial + jd->st.precopy_dirty
 					       : 0;
-		if (job_device_set(j, jd, FSM_STOP_COPY, recover, &c) < 0) {
-			job_fail(j, PROTO_ERR_DEVICE_FAILED, jd->source_id,
-				 "device %s could not enter STOP_COPY: %s", jd->source_id,
-				 c.reason);
-			return -EIO;
-		}
-		jd->stopcopy = true;
 		jd->stopcopy_base = jd->has_st ? jd->st.bytes : 0;
+		change_post(j, jd, CHANGE_SET, FSM_STOP_COPY, recover);
 	}
-	return 0;
+	change_group_posted(j);
+}
+
+/* Every device is in STOP_COPY: the STOP_COPY phase, and every stream runs. */
+static void switchover_stopped(struct job *j)
+{
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		j->dev[i].stopcopy = true;
+	job_set_phase(j, CTL_PHASE_STOP_COPY);
+	for (uint32_t i = 0; i < j->n_dev; i++)
+		if (!j->dev[i].stream && source_stream_start(j, &j->dev[i]) < 0)
+			return;
+}
+
+void switchover_group_done(struct job *j, uint32_t group)
+{
+	struct job_dev *bad = switchover_failed(j);
+
+	if (bad) {
+		job_fail(j, PROTO_ERR_DEVICE_FAILED, bad->source_id, "device %s could not %s: %s",
+			 bad->source_id, group == GROUP_SRC_P2P ? "quiesce P2P" : "enter STOP_COPY",
+			 bad->chg.c.reason);
+		return;
+	}
+	if (group == GROUP_SRC_P2P)
+		switchover_stop(j);
+	else
+		switchover_stopped(j);
 }
 
 void switchover_start(struct job *j)
 {
 	struct peer_msg msg = { .type = FRAME_PEER_SWITCHOVER };
 
+	if (j->switching)
+		return;
 	msg.u.notice.job_id = j->id;
 	if (migrate_send(j, &msg) < 0) {
 		job_fail(j, PROTO_ERR_PEER_UNREACHABLE, NULL,
 			 "cannot tell the destination about the switchover");
 		return;
 	}
+	j->switching = true;
 	j->downtime_start_ns = job_now_ns();
 	job_log(j, LOG_LVL_NOTICE, "switchover%s: stopping %u device(s)",
 		j->switchover_asked ? " (requested)" : " (converged)", j->n_dev);
-	if (switchover_quiesce(j) < 0 || switchover_stop(j) < 0)
-		return;
-	job_set_phase(j, CTL_PHASE_STOP_COPY);
-	for (uint32_t i = 0; i < j->n_dev; i++)
-		if (!j->dev[i].stream && source_stream_start(j, &j->dev[i]) < 0)
-			return;
+	switchover_quiesce(j);
 }
 
 /* The numbers convergence is judged on, per device. */
@@ -213,6 +242,10 @@ int switchover_request(struct job *j, const char *who, struct proto_error *err)
 					 "job %llu is in phase %s; switchover is possible until "
 					 "STOP_COPY",
 					 (unsigned long long)j->id, ctl_job_phase_name(j->phase));
+	if (j->switching) {
+		job_log(j, LOG_LVL_INFO, "switchover requested by %s: already under way", who);
+		return 0;
+	}
 	job_log(j, LOG_LVL_NOTICE, "switchover requested by %s", who);
 	audit_job(j, "switchover-request", who);
 	j->switchover_asked = true;

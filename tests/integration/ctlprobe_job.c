@@ -218,6 +218,10 @@ static void print_progress(const char *p, uint32_t i, const struct ctl_device_pr
 	printf("%sdevice.%u.bytes_acked=%llu\n%sdevice.%u.bytes_remaining=%llu\n", p, i,
 	       (unsigned long long)d->bytes_acked, p, i, (unsigned long long)d->bytes_remaining);
 	printf("%sdevice.%u.reset=%d\n", p, i, d->reset);
+	if (d->changing)
+		printf("%sdevice.%u.changing_to=%s\n%sdevice.%u.changing_ms=%llu\n", p, i,
+		       fsm_state_name((int)d->changing_to), p, i,
+		       (unsigned long long)d->changing_ms);
 }
 
 static void print_status(const char *p, const struct ctl_job_status *s)

@@ -2,12 +2,16 @@
  * test_sim_config.c - the sim backend's configuration: defaults, the spec syntax sim_config_parse()
  * accepts (every key, size suffixes, applying on top of an existing config), every malformed spec
  * with the word its message must contain and no partial write, sim_config_check() and sim_new()
- * refusing bad values, and the identity (describe, probe) a configured device reports.
+ * refusing bad values, the identity (describe, probe) a configured device reports, and the
+ * slow_arc_ms fault: only the walks through its arc are slow, and GET answers meanwhile.
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sim.h"
 #include "sim_helpers.h"
@@ -32,6 +36,9 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(c.faults.corrupt_at, -1);
 	ck_assert_uint_eq(c.faults.slow_read_us, 0);
 	ck_assert_int_eq(c.faults.reset_at, -1);
+	ck_assert_uint_eq(c.faults.slow_arc_ms, 0);
+	ck_assert_int_eq(c.faults.slow_from, -1);
+	ck_assert_int_eq(c.faults.slow_to, -1);
 	ck_assert_int_eq(sim_config_check(&c, NULL), 0);
 }
 END_TEST
@@ -42,12 +49,13 @@ START_TEST(test_config_parse_full)
 	const char *err = NULL;
 
 	sim_config_init(&c);
-	ck_assert_int_eq(sim_config_parse("size=256M,page=4096,flags=stop_copy|p2p|pre_copy,seed=7,"
-					  "dirty_rate=8M,fail_arc=RESUMING>STOP,fail_errno=EBUSY,"
-					  "fail_to_error=1,corrupt_at=100000,slow_read_us=100,"
-					  "reset_at=5000000",
-					  &c, &err),
-			 0);
+	ck_assert_int_eq(
+		sim_config_parse("size=256M,page=4096,flags=stop_copy|p2p|pre_copy,seed=7,"
+				 "dirty_rate=8M,fail_arc=RESUMING>STOP,fail_errno=EBUSY,"
+				 "fail_to_error=1,corrupt_at=100000,slow_read_us=100,"
+				 "reset_at=5000000,slow_arc_ms=2500,slow_arc=STOP>STOP_COPY",
+				 &c, &err),
+		0);
 	ck_assert_uint_eq(c.size, 256ULL << 20);
 	ck_assert_uint_eq(c.page_size, 4096);
 	ck_assert_uint_eq(c.mig_flags, ALL);
@@ -60,6 +68,9 @@ START_TEST(test_config_parse_full)
 	ck_assert_int_eq(c.faults.corrupt_at, 100000);
 	ck_assert_uint_eq(c.faults.slow_read_us, 100);
 	ck_assert_int_eq(c.faults.reset_at, 5000000);
+	ck_assert_uint_eq(c.faults.slow_arc_ms, 2500);
+	ck_assert_int_eq(c.faults.slow_from, FSM_STOP);
+	ck_assert_int_eq(c.faults.slow_to, FSM_STOP_COPY);
 }
 END_TEST
 
@@ -99,6 +110,14 @@ START_TEST(test_config_parse_forms)
 	ck_assert_int_eq(c.faults.fail_from, -1);
 	ck_assert_int_eq(c.faults.fail_to, -1);
 	ck_assert(!c.faults.fail_to_error);
+	ck_assert_int_eq(sim_config_parse("slow_arc_ms=0x10,slow_arc=pre_copy>stop_copy", &c, NULL),
+			 0);
+	ck_assert_uint_eq(c.faults.slow_arc_ms, 16);
+	ck_assert_int_eq(c.faults.slow_from, FSM_PRE_COPY);
+	ck_assert_int_eq(sim_config_parse("slow_arc=none,slow_arc_ms=60000", &c, NULL), 0);
+	ck_assert_int_eq(c.faults.slow_from, -1);
+	ck_assert_int_eq(c.faults.slow_to, -1);
+	ck_assert_uint_eq(c.faults.slow_arc_ms, 60000);
 	/* A size that is not a page multiple is accepted and rounded up by sim_new. */
 	ck_assert_int_eq(sim_config_parse("size=5000", &c, NULL), 0);
 }
@@ -148,6 +167,13 @@ static const struct {
 	{ "slow_read_us=10000001", "slow_read_us='10000001'" },
 	{ "slow_read_us=1K", "slow_read_us='1K'" },
 	{ "reset_at=later", "reset_at='later'" },
+	{ "slow_arc_ms=60001", "slow_arc_ms='60001'" },
+	{ "slow_arc_ms=2s", "slow_arc_ms='2s'" },
+	{ "slow_arc_ms=-1", "slow_arc_ms='-1'" },
+	{ "slow_arc=STOP", "slow_arc='STOP'" },
+	{ "slow_arc=STOP>LATER", "slow_arc='STOP>LATER'" },
+	{ "slow_arc=RUNNING_P2P>STOP_COPY", "slow_arc is not a direct arc" },
+	{ "flags=stop_copy,slow_arc=RUNNING>RUNNING_P2P", "slow_arc is not a direct arc" },
 	{ "size=1M,,seed=2", "empty item" },
 	{ "size=1M,", "empty item" },
 	{ ",", "empty item" },
@@ -210,6 +236,14 @@ START_TEST(test_config_check_and_new)
 	c.faults.corrupt_at = -2;
 	ck_assert_int_eq(sim_config_check(&c, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "corrupt_at"));
+	sim_config_init(&c);
+	c.faults.slow_arc_ms = SIM_SLOW_ARC_MAX_MS + 1;
+	ck_assert_int_eq(sim_config_check(&c, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "slow_arc_ms"));
+	sim_config_init(&c);
+	c.faults.slow_from = FSM_STOP;
+	ck_assert_int_eq(sim_config_check(&c, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "slow_arc"));
 }
 END_TEST
 
@@ -243,6 +277,61 @@ START_TEST(test_describe_probe)
 }
 END_TEST
 
+/* ---- slow_arc_ms ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* How long backend_set_state(b, to) takes, in ms; it must succeed. */
+static uint64_t set_ms(struct backend *b, enum fsm_state to)
+{
+	uint64_t t0 = now_ms();
+
+	ck_assert_int_eq(backend_set_state(b, to, NULL), 0);
+	return now_ms() - t0;
+}
+
+static void *slow_set(void *arg)
+{
+	ck_assert_int_eq(backend_set_state(arg, FSM_STOP_COPY, NULL), 0);
+	return NULL;
+}
+
+/* Only walks through the slow arc are slow; GET answers while one runs, in the old state. */
+START_TEST(test_slow_arc)
+{
+	struct backend *b = mk("size=8K,slow_arc_ms=300,slow_arc=STOP>STOP_COPY");
+	pthread_t t;
+	uint64_t t0;
+
+	ck_assert_uint_lt(set_ms(b, FSM_STOP), 150);
+	ck_assert_int_eq(pthread_create(&t, NULL, slow_set, b), 0);
+	usleep(50000);
+	t0 = now_ms();
+	ck_assert_int_eq(state_of(b), FSM_STOP);
+	ck_assert_uint_lt(now_ms() - t0, 100);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(state_of(b), FSM_STOP_COPY);
+	ck_assert_uint_lt(set_ms(b, FSM_STOP), 150);
+	/* RUNNING -> STOP_COPY walks STOP -> STOP_COPY too */
+	ck_assert_uint_lt(set_ms(b, FSM_RUNNING), 150);
+	ck_assert_uint_ge(set_ms(b, FSM_STOP_COPY), 300);
+	backend_free(b);
+	/* without slow_arc every arc of a walk is slow: RUNNING -> STOP is one arc */
+	b = mk("size=8K,flags=stop_copy,slow_arc_ms=100");
+	ck_assert_uint_ge(set_ms(b, FSM_STOP), 100);
+	ck_assert_uint_ge(set_ms(b, FSM_RUNNING), 100);
+	ck_assert_uint_ge(set_ms(b, FSM_STOP_COPY), 200);
+	ck_assert_uint_lt(set_ms(b, FSM_STOP_COPY), 50);
+	backend_free(b);
+}
+END_TEST
+
 static Suite *sim_config_suite(void)
 {
 	Suite *s = suite_create("sim_config");
@@ -255,6 +344,7 @@ static Suite *sim_config_suite(void)
 	tcase_add_test(config, test_config_long_item);
 	tcase_add_test(config, test_config_check_and_new);
 	tcase_add_test(config, test_describe_probe);
+	tcase_add_test(config, test_slow_arc);
 	suite_add_tcase(s, config);
 	return s;
 }
