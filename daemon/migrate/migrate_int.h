@@ -139,6 +139,7 @@ struct job {
 	bool precopy;		/* pre-copy requested */
 	bool completing;	/* source: RESUMED / COMMIT_ACK came; stopping the devices */
 	bool resumed;		/* source: completing on RESUMED (not COMMIT_ACK) */
+	bool commit_unknown;	/* source: failed past COMMIT; stopping the devices, then FAILED */
 	uint32_t group;		/* enum change_group: what the changes in flight are for */
 	bool switchover_manual, resume_manual;
 	uint32_t downtime_limit_ms;

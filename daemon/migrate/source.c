@@ -448,14 +448,12 @@ static void source_commit(struct job *j)
 	job_set_phase(j, CTL_PHASE_COMMITTING);
 }
 
-/* The destination runs the devices (or waits for its manual resume): the source's devices
- * leave STOP_COPY for STOP (GROUP_SRC_DONE), out of the downtime, as QEMU 8.2 does. */
-static void source_complete(struct job *j, bool resumed)
+/* The job is over on this side (the destination confirmed, or COMMIT's fate is unknown): the
+ * source's devices leave STOP_COPY for STOP (GROUP_SRC_DONE), ending their save sessions and
+ * keeping their state, out of the downtime, as QEMU 8.2 does. */
+static void source_stop_devices(struct job *j)
 {
-	if (resumed)
-		j->downtime_ms = (job_now_ns() - j->downtime_start_ns) / 1000000;
 	j->completing = true;
-	j->resumed = resumed;
 	change_group(j, GROUP_SRC_DONE);
 	for (uint32_t i = 0; i < j->n_dev; i++) {
 		struct job_dev *jd = &j->dev[i];
@@ -464,6 +462,15 @@ static void source_complete(struct job *j, bool resumed)
 			change_post(j, jd, CHANGE_SET, FSM_STOP, FSM_STOP);
 	}
 	change_group_posted(j);
+}
+
+/* The destination runs the devices (or waits for its manual resume). */
+static void source_complete(struct job *j, bool resumed)
+{
+	if (resumed)
+		j->downtime_ms = (job_now_ns() - j->downtime_start_ns) / 1000000;
+	j->resumed = resumed;
+	source_stop_devices(j);
 }
 
 static void source_completed(struct job *j)
@@ -488,15 +495,20 @@ static void source_completed(struct job *j)
 
 void source_group_done(struct job *j, uint32_t group)
 {
-	if (group == GROUP_SRC_PRECOPY)
+	if (group == GROUP_SRC_PRECOPY) {
 		source_begun(j);
-	else
+	} else if (j->commit_unknown) {
+		job_release(j);
+		job_set_phase(j, CTL_PHASE_FAILED);
+	} else {
 		source_completed(j);
+	}
 }
 
 /*
- * Past COMMIT the destination may run the devices: nothing is rolled back. The devices stay
- * stopped here with their state and are released; the orchestrator decides.
+ * Past COMMIT the destination may run the devices: nothing is rolled back. The devices stop
+ * here (STOP_COPY -> STOP: the save session ends, the state stays) and are released; the
+ * orchestrator decides.
  */
 static void source_fail_committed(struct job *j, uint32_t code, const char *why)
 {
@@ -506,8 +518,8 @@ static void source_fail_committed(struct job *j, uint32_t code, const char *why)
 			"devices run there, otherwise start them here",
 			why, (unsigned long long)j->peer_job, j->peer);
 	job_log(j, LOG_LVL_ERR, "failed: %s", j->error.message);
-	job_release(j);
-	job_set_phase(j, CTL_PHASE_FAILED);
+	j->commit_unknown = true;
+	source_stop_devices(j);
 }
 
 void source_poll(struct job *j)
