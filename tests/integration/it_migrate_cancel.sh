@@ -3,20 +3,24 @@
 # the source device back to RUNNING with its content unchanged and never reset, the
 # destination device reset and released. Phases: a prepared destination (WAITING), a source
 # waiting for PREPARE_REPLY (PREPARING), pre-copy streaming (PRECOPY, cancelled on either
-# side), a converged job waiting for a manual switchover (SWITCHOVER_PENDING) and the final
-# stop-copy stream (STOP_COPY, streams running). A subscriber on each daemon sees exactly one
-# FINISHED event per job, in the job's final phase.
+# side), a converged job waiting for a manual switchover (SWITCHOVER_PENDING), the final
+# stop-copy stream (STOP_COPY, streams running) and the destination validating (LOADING, its
+# slow RESUMING -> STOP in flight). Past COMMIT (COMMITTING) a cancel is refused and the job
+# completes. A subscriber on each daemon sees exactly one FINISHED event per job, in the
+# job's final phase.
 . "$(dirname "$0")/lib.sh"
 it_begin migrate_cancel
 
 it_config hosta hosta '[device "s0"]' 'backend = sim' 'spec = size=8M,seed=21'
-it_config hostb hostb '[device "d0"]' 'backend = sim' 'spec = size=8M'
+it_config hostb hostb '[device "d0"]' 'backend = sim' 'spec = size=8M' \
+	'[device "d1"]' 'backend = sim' 'spec = size=8M,slow_arc_ms=2000,slow_arc=RESUMING>STOP' \
+	'[device "d2"]' 'backend = sim' 'spec = size=8M,slow_arc_ms=2000,slow_arc=STOP>RUNNING_P2P'
 it_start hosta
 it_start hostb
 before=$(it_digest hosta s0)
-"$CTLPROBE" -t 90 "$IT_DIR/hosta.sock" subscribe finished=6 >"$IT_DIR/events-a.txt" 2>&1 &
+"$CTLPROBE" -t 90 "$IT_DIR/hosta.sock" subscribe finished=8 >"$IT_DIR/events-a.txt" 2>&1 &
 ev_a=$!
-"$CTLPROBE" -t 90 "$IT_DIR/hostb.sock" subscribe finished=6 >"$IT_DIR/events-b.txt" 2>&1 &
+"$CTLPROBE" -t 90 "$IT_DIR/hostb.sock" subscribe finished=8 >"$IT_DIR/events-b.txt" 2>&1 &
 ev_b=$!
 it_expect_log hosta 'subscribed to the events of every job'
 it_expect_log hostb 'subscribed to the events of every job'
@@ -121,13 +125,39 @@ it_expect phase CANCELLED
 source_intact CANCELLED
 dest_reset CANCELLED
 
+# LOADING: the destination's RESUMING -> STOP (its validation) is in flight for 2 s; the
+# source rolls back at once, the destination once the arc is over (then resets its device)
+it_prepare hostb d1
+it_migrate hosta hostb s0:d1 precopy=0
+it_wait_phase hosta "$IT_JOB" LOADING 10
+it_ok hosta job-cancel job="$IT_JOB"
+it_wait_job hosta "$IT_JOB" 10
+it_expect phase CANCELLED
+it_has "$IT_OUT" 'error_message=cancelled by pid=[0-9]+ uid=[0-9]+ in phase LOADING'
+source_intact CANCELLED
+it_wait_job hostb "$IT_DJOB" 10
+it_expect phase CANCELLED
+it_expect device.0.reset 1
+it_device hostb d1 RUNNING 0
+
+# COMMITTING: past COMMIT a cancel is refused (the destination owns the devices now) and the
+# job completes
+it_prepare hostb d2
+it_migrate hosta hostb s0:d2 precopy=0
+it_wait_phase hosta "$IT_JOB" COMMITTING 10
+it_err hosta INVALID_ARGUMENT job-cancel job="$IT_JOB"
+it_has "$IT_OUT" 'past COMMIT: the destination owns the devices now'
+it_wait_job hosta "$IT_JOB" 10
+it_expect phase COMPLETED
+[ "$(it_digest hostb d2)" = "$before" ] || it_fail "d2 does not hold s0's state"
+
 # every job ended with exactly one FINISHED event, in its final phase
 wait "$ev_a" || it_fail "source events: $(tail -n 5 "$IT_DIR/events-a.txt")"
 wait "$ev_b" || it_fail "destination events: $(tail -n 5 "$IT_DIR/events-b.txt")"
 for host in hosta hostb; do
 	it_ok "$host" job-list
-	it_expect jobs 6
-	for i in 0 1 2 3 4 5; do
+	it_expect jobs 8
+	for i in 0 1 2 3 4 5 6 7; do
 		id=$(it_get "job.$i.job_id")
 		ph=$(it_get "job.$i.phase")
 		n=$(grep -c "kind=FINISHED job=$id phase=$ph" "$IT_DIR/events-${host#host}.txt")
