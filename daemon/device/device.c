@@ -184,8 +184,10 @@ static int device_walk(struct device *d, enum fsm_state target, bool *ret_opened
 	return 0;
 }
 
-/* Brings a device whose arc failed to recover, or resets it. Fills the recovery fields. */
-static void device_recover(struct device *d, enum fsm_state recover, struct device_change *c)
+/* Brings a device whose arc failed to recover, or (unless keep) resets it. Fills the
+ * recovery fields. */
+static void device_recover(struct device *d, enum fsm_state recover, bool keep,
+			   struct device_change *c)
 {
 	enum fsm_state ff, ft;
 	bool opened;
@@ -201,13 +203,18 @@ static void device_recover(struct device *d, enum fsm_state recover, struct devi
 		log_warn(r, "device %s: recovery to %s failed at %s -> %s", d->id,
 			 fsm_state_name(recover), fsm_state_name(ff), fsm_state_name(ft));
 	}
+	if (keep) {
+		log_warn(0, "device %s: left %s (a reset would discard its state)", d->id,
+			 fsm_state_name(device_state(d)));
+		return;
+	}
 	r = device_reset(d);
 	c->reset = r == 0;
 	c->recovered = r == 0 && (recover == FSM_ERROR || recover == FSM_RUNNING);
 }
 
-int device_set_state(struct device *d, enum fsm_state target, enum fsm_state recover,
-		     struct device_change *ret)
+static int device_change_state(struct device *d, enum fsm_state target, enum fsm_state recover,
+			       bool keep, struct device_change *ret)
 {
 	struct device_change c = { .from = device_state(d) };
 	const char *why;
@@ -230,7 +237,7 @@ int device_set_state(struct device *d, enum fsm_state target, enum fsm_state rec
 	log_warn(r, "device %s: arc %s -> %s failed on the way from %s to %s; device now %s", d->id,
 		 fsm_state_name(c.failed_from), fsm_state_name(c.failed_to), fsm_state_name(c.from),
 		 fsm_state_name(target), fsm_state_name(device_state(d)));
-	device_recover(d, recover, &c);
+	device_recover(d, recover, keep, &c);
 	c.reached = device_state(d);
 	snprintf(c.reason, sizeof(c.reason), "arc %s -> %s failed (%s); device %s%s",
 		 fsm_state_name(c.failed_from), fsm_state_name(c.failed_to), strerror(-r),
@@ -242,4 +249,16 @@ out:
 	if (ret)
 		*ret = c;
 	return r;
+}
+
+int device_set_state(struct device *d, enum fsm_state target, enum fsm_state recover,
+		     struct device_change *ret)
+{
+	return device_change_state(d, target, recover, false, ret);
+}
+
+int device_set_state_keep(struct device *d, enum fsm_state target, enum fsm_state recover,
+			  struct device_change *ret)
+{
+	return device_change_state(d, target, recover, true, ret);
 }

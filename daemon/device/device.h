@@ -77,6 +77,15 @@ int device_refresh(struct device *d);
 int device_set_state(struct device *d, enum fsm_state target, enum fsm_state recover,
 		     struct device_change *ret);
 
+/*
+ * device_set_state() that never resets: when the arc and the recovery both fail, the device
+ * is left where it is (ret->reached; possibly ERROR) and nothing of its state is discarded.
+ * For devices whose state may be the only copy (a source past COMMIT, a destination after
+ * COMMIT): a reset would lose it, or start an empty device.
+ */
+int device_set_state_keep(struct device *d, enum fsm_state target, enum fsm_state recover,
+			  struct device_change *ret);
+
 /* Resets the device (VFIO_DEVICE_RESET); afterwards it is RUNNING with no session. */
 int device_reset(struct device *d);
 

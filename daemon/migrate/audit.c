@@ -12,8 +12,29 @@
 
 #include "migrate_int.h"
 
-/* "-" for an empty value, so that every field always has one. */
-static const char *audit_or_dash(const char *s)
+/*
+ * A field's value in double quotes with backslash and quote escaped ("-" for an empty one), so
+ * that text from a peer (an error message, an identity) cannot end a field and forge others.
+ */
+static const char *audit_quote(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!in || !*in)
+		in = "-";
+	out[o++] = '"';
+	for (; *in && o + 3 < len; in++) {
+		if (*in == '"' || *in == '\\')
+			out[o++] = '\\';
+		out[o++] = *in;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+/* "-" for an empty value, so that every field has one. */
+static const char *dash(const char *s)
 {
 	return s && *s ? s : "-";
 }
@@ -42,27 +63,28 @@ static const char *audit_devices(const struct job *j, char *buf, size_t len)
 static void audit_end_fields(const struct job *j, char *buf, size_t len)
 {
 	uint64_t end = j->finished_ns ? j->finished_ns : job_now_ns();
+	char msg[2 * PROTO_MESSAGE_MAX + 3];
 
 	snprintf(buf, len,
 		 " outcome=%s bytes=%" PRIu64 " elapsed_ms=%" PRIu64 " downtime_ms=%" PRIu64
-		 " error=%s%s%s%s",
+		 " error=%s%s%s",
 		 ctl_job_phase_name(j->phase), job_bytes(j), (end - j->created_ns) / 1000000,
 		 j->downtime_ms, proto_err_name(j->error.code),
-		 *j->error.message ? " message=\"" : "", j->error.message,
-		 *j->error.message ? "\"" : "");
+		 *j->error.message ? " message=" : "",
+		 *j->error.message ? audit_quote(j->error.message, msg, sizeof(msg)) : "");
 }
 
 void audit_job(const struct job *j, const char *event, const char *who)
 {
 	char devices[PROTO_JOB_DEVICES_MAX * (2 * PROTO_ID_MAX + 3)],
-		end[PROTO_MESSAGE_MAX + 160] = "";
+		end[2 * PROTO_MESSAGE_MAX + 160] = "";
 
 	if (job_finished(j))
 		audit_end_fields(j, end, sizeof(end));
 	log_msg(LOG_LVL_NOTICE, 0,
 		"audit: job=%llu role=%s event=%s by=\"%s\" peer=%s identity=%s devices=%s%s",
 		(unsigned long long)j->id, j->role == CTL_ROLE_SOURCE ? "source" : "destination",
-		event, audit_or_dash(who), audit_or_dash(j->peer), audit_or_dash(j->identity),
+		event, dash(who), dash(j->peer), dash(j->identity),
 		audit_devices(j, devices, sizeof(devices)), end);
 }
 

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "migrate_int.h"
+#include "thread.h"
 
 /* A change running this long is logged (and shown in the job status meanwhile). */
 #define CHANGE_WARN_MS 1000
@@ -74,6 +75,9 @@ static void change_run(struct change *ch)
 	switch (ch->op) {
 	case CHANGE_SET:
 		ch->rc = device_set_state(ch->dev, ch->target, ch->recover, &ch->c);
+		break;
+	case CHANGE_KEEP:
+		ch->rc = device_set_state_keep(ch->dev, ch->target, ch->recover, &ch->c);
 		break;
 	case CHANGE_RESET:
 		ch->c = (struct device_change){ .from = device_state(ch->dev) };
@@ -128,7 +132,7 @@ void change_post(struct job *j, struct job_dev *jd, enum change_op op, enum fsm_
 	jd->touched = true;
 	job_log(j, LOG_LVL_DEBUG, "device %s: %s -> %s posted", job_dev_id(j, jd),
 		fsm_state_name(ch->from), fsm_state_name(ch->target));
-	r = pthread_create(&ch->thread, NULL, change_worker, ch);
+	r = -thread_spawn(&ch->thread, NULL, change_worker, ch);
 	if (r != 0) {
 		job_log(j, LOG_LVL_WARNING,
 			"device %s: cannot start a thread for %s -> %s (%s); changing it on the "
@@ -151,6 +155,26 @@ bool change_busy(const struct job *j)
 bool change_failed(const struct job_dev *jd)
 {
 	return jd->chg.posted && jd->chg.rc < 0;
+}
+
+void change_append_failures(const struct job *j, struct proto_error *err)
+{
+	size_t len = strlen(err->message);
+
+	for (uint32_t i = 0; i < j->n_dev && len < sizeof(err->message); i++) {
+		const struct job_dev *jd = &j->dev[i];
+		int n;
+
+		if (!change_failed(jd))
+			continue;
+		n = snprintf(err->message + len, sizeof(err->message) - len,
+			     "; device %s could not go to %s and stays %s (%s)", job_dev_id(j, jd),
+			     fsm_state_name(jd->chg.target), fsm_state_name(jd->chg.c.reached),
+			     jd->chg.c.reason);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
 }
 
 void change_group_posted(struct job *j)

@@ -385,8 +385,10 @@ static void dest_deadline(struct job *j, uint64_t source_left_ms)
 		t = 0;
 	j->timeout_ms = t;
 	j->deadline_ns = t ? job_now_ns() + t * 1000000u : 0;
+	/* compared without adding, so that a huge timeout from the peer cannot wrap */
 	j->timeout_source =
-		source_left_ms != 0 && (!cap || source_left_ms + MIGRATE_DEST_GRACE_MS <= cap);
+		source_left_ms != 0 && (!cap || (cap >= MIGRATE_DEST_GRACE_MS &&
+						 source_left_ms <= cap - MIGRATE_DEST_GRACE_MS));
 }
 
 void dest_on_prepare(struct migrate *m, struct peer_link *link, const struct peer_prepare *p)
@@ -658,7 +660,7 @@ static void dest_fail_started(struct job *j, struct job_dev *bad, const char *re
 		struct job_dev *jd = &j->dev[i];
 
 		if (fsm_is_running(device_state(jd->dev)))
-			change_post(j, jd, CHANGE_SET, FSM_STOP, FSM_STOP);
+			change_post(j, jd, CHANGE_KEEP, FSM_STOP, FSM_STOP);
 	}
 	change_group_posted(j);
 }
@@ -668,6 +670,7 @@ static void dest_halted(struct job *j)
 {
 	struct peer_msg msg = { .type = FRAME_PEER_ABORT };
 
+	change_append_failures(j, &j->error);
 	job_log(j, LOG_LVL_ERR, "failed: %s", j->error.message);
 	msg.u.abort.job_id = j->peer_job;
 	msg.u.abort.reason = j->error;
@@ -687,7 +690,7 @@ static void dest_start(struct job *j)
 		struct job_dev *jd = &j->dev[i];
 
 		if (device_caps(jd->dev)->mig_flags & FSM_F_P2P)
-			change_post(j, jd, CHANGE_SET, FSM_RUNNING_P2P, FSM_STOP);
+			change_post(j, jd, CHANGE_KEEP, FSM_RUNNING_P2P, FSM_STOP);
 	}
 	change_group_posted(j);
 }
@@ -696,7 +699,7 @@ static void dest_run(struct job *j)
 {
 	change_group(j, GROUP_DST_RUN);
 	for (uint32_t i = 0; i < j->n_dev; i++)
-		change_post(j, &j->dev[i], CHANGE_SET, FSM_RUNNING, FSM_STOP);
+		change_post(j, &j->dev[i], CHANGE_KEEP, FSM_RUNNING, FSM_STOP);
 	change_group_posted(j);
 }
 

@@ -29,6 +29,7 @@ struct job;
 /* What a device change does (change.c). */
 enum change_op {
 	CHANGE_SET,    /* device_set_state(target, recover) */
+	CHANGE_KEEP,   /* device_set_state_keep(target, recover): never resets (past COMMIT) */
 	CHANGE_RESET,  /* device_reset(): RUNNING, no session */
 	CHANGE_RETURN, /* rollback: re-read the state, reset if ERROR, then to target */
 };
@@ -267,6 +268,9 @@ void change_post(struct job *j, struct job_dev *jd, enum change_op op, enum fsm_
 /* After posting a group: if nothing is in flight (no device needed a change), runs the
  * group's continuation now. */
 void change_group_posted(struct job *j);
+/* Appends to err's message what each failed change of the last group left behind (the
+ * device, the state it stays in and why), so the job's error names the real state. */
+void change_append_failures(const struct job *j, struct proto_error *err);
 /* Collects finished changes: joins their workers, logs, records resets, emits DEVICE_STATE. */
 void change_collect(struct job *j);
 /* Whether any device of j is still changing (collected or not). */

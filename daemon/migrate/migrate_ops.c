@@ -84,9 +84,15 @@ int migrate_job_cancel(struct migrate *m, uint64_t id, const char *who, struct p
 	if (j->phase == CTL_PHASE_ABORTING)
 		return ops_refuse(err, j, "it is rolling back already");
 	if (j->committed)
-		return ops_refuse(err, j,
-				  "it is past COMMIT: the destination owns the devices now and "
-				  "nothing can be rolled back");
+		return ops_refuse(
+			err, j,
+			j->phase == CTL_PHASE_RESUME_PENDING
+				? "it is past COMMIT: this host owns the devices now and "
+				  "nothing can be rolled back; start them with job_resume "
+				  "(vfio-migctl job resume)"
+				: "it is past COMMIT: the destination owns the devices now "
+				  "and nothing can be rolled back; wait for the job to end "
+				  "(vfio-migctl job wait)");
 	audit_job(j, "cancel", who);
 	job_log(j, LOG_LVL_NOTICE, "cancel requested by %s in phase %s", who,
 		ctl_job_phase_name(j->phase));

@@ -459,7 +459,7 @@ static void source_stop_devices(struct job *j)
 		struct job_dev *jd = &j->dev[i];
 
 		if (device_state(jd->dev) == FSM_STOP_COPY)
-			change_post(j, jd, CHANGE_SET, FSM_STOP, FSM_STOP);
+			change_post(j, jd, CHANGE_KEEP, FSM_STOP, FSM_STOP);
 	}
 	change_group_posted(j);
 }
@@ -498,6 +498,7 @@ void source_group_done(struct job *j, uint32_t group)
 	if (group == GROUP_SRC_PRECOPY) {
 		source_begun(j);
 	} else if (j->commit_unknown) {
+		change_append_failures(j, &j->error);
 		job_release(j);
 		job_set_phase(j, CTL_PHASE_FAILED);
 	} else {
@@ -513,7 +514,7 @@ void source_group_done(struct job *j, uint32_t group)
 static void source_fail_committed(struct job *j, uint32_t code, const char *why)
 {
 	proto_error_set(&j->error, code, NULL,
-			"%s after COMMIT; nothing was rolled back: the source devices stay stopped "
+			"past COMMIT, %s; nothing was rolled back: the source devices stay stopped "
 			"with their state; check destination job %llu on %s: if it completed, the "
 			"devices run there, otherwise start them here",
 			why, (unsigned long long)j->peer_job, j->peer);
@@ -668,8 +669,8 @@ void source_link_closed(struct job *j, int err, const char *why)
 		return; /* the destination confirmed: only the devices' STOP is left */
 	snprintf(what, sizeof(what), "the link to %s was lost (%s)%s", j->peer, why,
 		 !j->committed	   ? ""
-		 : j->commit_acked ? "; the destination had acknowledged COMMIT"
-				   : "; whether the destination got COMMIT is not known");
+		 : j->commit_acked ? " after the destination acknowledged COMMIT"
+				   : " and whether the destination got COMMIT is not known");
 	if (j->committed) {
 		source_fail_committed(j, PROTO_ERR_PEER_UNREACHABLE, what);
 		return;

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "stream_int.h"
+#include "thread.h"
 
 static const char *const stream_state_names[] = {
 	[STREAM_RUNNING] = "RUNNING", [STREAM_IDLE] = "IDLE",		[STREAM_DONE] = "DONE",
@@ -273,7 +274,7 @@ int stream_start(const struct stream_config *c, struct stream **ret)
 	s->st.state = s->wstate = STREAM_RUNNING;
 	s->st.started_ns = s->last_io_ns = s->last_notify_ns = stream_now_ns();
 	stream_rate_add(&s->rate, s->st.started_ns, 0);
-	r = -pthread_create(&s->thread, NULL, stream_worker, s);
+	r = thread_spawn(&s->thread, NULL, stream_worker, s);
 	if (r < 0) {
 		/* The caller keeps fd and tls: detach them so stream_free() leaves them alone. */
 		s->cfg.fd = -1;

@@ -11,7 +11,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "addr.h"
 #include "resolve.h"
+#include "thread.h"
 
 struct resolve_req {
 	int refs;      /* the loop's and the thread's; atomic */
@@ -123,18 +123,14 @@ static int resolve_spawn(struct resolve_req *r)
 {
 	pthread_attr_t attr;
 	pthread_t t;
-	sigset_t all, old;
 	int e;
 
 	if (pthread_attr_init(&attr))
 		return -ENOMEM;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&t, &attr, resolve_thread, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = thread_spawn(&t, &attr, resolve_thread, r);
 	pthread_attr_destroy(&attr);
-	return e ? -e : 0;
+	return e;
 }
 
 /* The name path: a request, its socketpair and event, then the thread. */

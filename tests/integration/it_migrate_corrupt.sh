@@ -62,7 +62,7 @@ it_device hostb d2 STOP 0
 it_wait_job hosta "$IT_JOB" 10
 it_expect phase FAILED
 it_expect error_code DEVICE_FAILED
-it_has "$IT_OUT" 'error_message=the destination failed \(device d2 could not start.*after COMMIT; nothing was rolled back: the source devices stay stopped with their state'
+it_has "$IT_OUT" 'error_message=past COMMIT, the destination failed \(device d2 could not start.*; nothing was rolled back: the source devices stay stopped with their state'
 it_device hosta s2 STOP 0
 it_ok hosta device-set-state id=s2 state=running
 it_expect state RUNNING
