@@ -395,7 +395,9 @@ int metrics_listen(struct metrics *m, struct event_base *base, const struct conf
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 						    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_timeout(m->http, 10);
+	/* a scraper asks and goes: idle connections are closed soon (libevent 2.1 has no cap on
+	 * their number; the endpoint is loopback-only and off by default) */
+	evhttp_set_timeout(m->http, 5);
 	evhttp_set_max_headers_size(m->http, 8192);
 	evhttp_set_max_body_size(m->http, 4096);
 	evhttp_set_gencb(m->http, metrics_on_request, m);
