@@ -101,6 +101,19 @@ static void switchover_stopped(struct job *j)
 			return;
 }
 
+/* A pre-copy stream that failed while the devices quiesced: no point in stopping them. */
+static struct job_dev *switchover_stream_failed(struct job *j)
+{
+	for (uint32_t i = 0; i < j->n_dev; i++) {
+		struct job_dev *jd = &j->dev[i];
+
+		job_dev_snapshot(jd);
+		if (jd->stream && jd->st.state == STREAM_FAILED)
+			return jd;
+	}
+	return NULL;
+}
+
 void switchover_group_done(struct job *j, uint32_t group)
 {
 	struct job_dev *bad = switchover_failed(j);
@@ -109,6 +122,11 @@ void switchover_group_done(struct job *j, uint32_t group)
 		job_fail(j, PROTO_ERR_DEVICE_FAILED, bad->source_id, "device %s could not %s: %s",
 			 bad->source_id, group == GROUP_SRC_P2P ? "quiesce P2P" : "enter STOP_COPY",
 			 bad->chg.c.reason);
+		return;
+	}
+	if (group == GROUP_SRC_P2P && (bad = switchover_stream_failed(j))) {
+		job_fail(j, rollback_stream_code(bad->st.error), bad->source_id,
+			 "data stream of device %s failed: %s", bad->source_id, bad->st.message);
 		return;
 	}
 	if (group == GROUP_SRC_P2P)
