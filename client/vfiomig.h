@@ -41,6 +41,8 @@
  * calls (a blocking call also delivers the replies of earlier async calls and the events that
  * arrive while it waits) and inside vfiomig_close() (pending calls end with -ECANCELED); never
  * inside an _async function. A callback may issue new calls; it must not close the client.
+ * The event callback is never re-entered: when it makes a blocking call, the events arriving
+ * meanwhile are queued and delivered, in order, after it returns.
  */
 #ifndef VFIOMIG_H
 #define VFIOMIG_H
@@ -66,14 +68,15 @@ extern "C" {
 #define VFIOMIG_DEFAULT_TIMEOUT_MS 30000
 
 /* Limits (bytes, excluding the terminating NUL), as the daemon enforces them. */
-#define VFIOMIG_ID_MAX		63	   /* device ids */
-#define VFIOMIG_ADDR_MAX	255	   /* peer addresses and TLS identities */
-#define VFIOMIG_PATH_MAX	1023	   /* device paths */
-#define VFIOMIG_SIM_SPEC_MAX	255	   /* sim device specs */
-#define VFIOMIG_TOKEN_MAX	127	   /* prepare tokens */
-#define VFIOMIG_JOB_DEVICES_MAX 32	   /* devices in one job */
-#define VFIOMIG_METADATA_MAX	(1u << 20) /* opaque metadata per device */
-#define VFIOMIG_DIGEST_LEN	32	   /* SHA-256 */
+#define VFIOMIG_ID_MAX		   63	      /* device ids */
+#define VFIOMIG_ADDR_MAX	   255	      /* peer addresses and TLS identities */
+#define VFIOMIG_PATH_MAX	   1023	      /* device paths */
+#define VFIOMIG_SIM_SPEC_MAX	   255	      /* sim device specs */
+#define VFIOMIG_TOKEN_MAX	   127	      /* prepare tokens */
+#define VFIOMIG_JOB_DEVICES_MAX	   32	      /* devices in one job */
+#define VFIOMIG_METADATA_MAX	   (1u << 20) /* opaque metadata per device */
+#define VFIOMIG_METADATA_TOTAL_MAX (4u << 20) /* opaque metadata per job, all devices */
+#define VFIOMIG_DIGEST_LEN	   32	      /* SHA-256 */
 
 #if defined(VFIOMIG_BUILDING)
 #define VFIOMIG_EXPORT __attribute__((visibility("default")))
@@ -273,8 +276,10 @@ VFIOMIG_EXPORT int vfiomig_error_to_errno(uint32_t code);
 
 /*
  * The daemon's error code for the last call on c that failed (VFIOMIG_ERR_OK when the
- * library itself refused the call or lost the connection). A later successful call does
- * not reset it; vfiomig_clear_error() does. c must not be NULL.
+ * library itself refused the call or lost the connection). "Call" means a blocking call or
+ * an _async function that failed at once; an async call that fails later carries its error
+ * in its result (vfiomig_result_get_error_code()) and leaves this untouched. A later
+ * successful call does not reset it; vfiomig_clear_error() does. c must not be NULL.
  */
 VFIOMIG_EXPORT uint32_t vfiomig_last_error_code(const struct vfiomig_client *c);
 
@@ -300,9 +305,11 @@ VFIOMIG_EXPORT void vfiomig_clear_error(struct vfiomig_client *c);
 /*
  * Connects to a daemon's control socket: path, or $VFIOMIG_SOCKET when path is NULL, or
  * VFIOMIG_DEFAULT_SOCKET when that is unset or empty. Blocks only for the UNIX connect (no
- * round trip). flags: 0. Returns 0 and *ret (vfiomig_close() it); -EINVAL (ret NULL, flags,
- * path empty or longer than a UNIX socket path); -ENOENT / -ECONNREFUSED (no daemon there);
- * -EACCES (socket permissions); -ENOMEM.
+ * round trip), which waits while the daemon's listen backlog is full (a busy daemon), at
+ * most VFIOMIG_DEFAULT_TIMEOUT_MS. flags: 0. Returns 0 and *ret (vfiomig_close() it);
+ * -EINVAL (ret NULL, flags, path empty or longer than a UNIX socket path); -ENOENT /
+ * -ECONNREFUSED (no daemon there); -EACCES (socket permissions); -ETIMEDOUT (the backlog
+ * stayed full); -EINTR (a signal interrupted the wait); -ENOMEM.
  */
 VFIOMIG_EXPORT int vfiomig_connect(const char *path, uint32_t flags, struct vfiomig_client **ret);
 
@@ -318,8 +325,11 @@ VFIOMIG_EXPORT const char *vfiomig_get_path(const struct vfiomig_client *c);
 
 /*
  * Sets the timeout of c's blocking calls in milliseconds; 0: wait forever (a lost daemon
- * still ends the wait). Returns 0, or -EINVAL for a NULL client. Blocking job_wait waits
- * the longer of this and its own timeout plus a second.
+ * still ends the wait). Returns 0, or -EINVAL for a NULL client. A blocking call that times
+ * out returns -ETIMEDOUT and forgets the call: a request not sent yet is dropped; one
+ * already sent may still be performed by the daemon (check with job_status / device_info).
+ * Blocking job_wait does not use this timeout: it waits for the reply up to its own
+ * timeout_ms plus a second, or without limit when that is 0 (vfiomig_job_wait()).
  */
 VFIOMIG_EXPORT int vfiomig_set_timeout(struct vfiomig_client *c, uint32_t timeout_ms);
 
@@ -328,6 +338,15 @@ VFIOMIG_EXPORT uint32_t vfiomig_get_timeout(const struct vfiomig_client *c);
 
 /* True while the connection is up (false after the daemon closed it or an I/O error). */
 VFIOMIG_EXPORT bool vfiomig_is_connected(const struct vfiomig_client *c);
+
+/*
+ * Makes c's blocking calls (and vfiomig_event_next()) interruptible (on true; default
+ * false): when a signal handler runs while one waits, it returns -EINTR at once instead of
+ * waiting on until its reply or timeout; the call is forgotten as after a timeout (a
+ * request not sent yet is dropped, one already sent may still be performed). Install the
+ * handler without SA_RESTART and check your own flag after -EINTR. Returns 0 or -EINVAL.
+ */
+VFIOMIG_EXPORT int vfiomig_set_interruptible(struct vfiomig_client *c, bool on);
 
 /* ---------------------------------------------------------------------------------------
  * Async mode: integrate with any event loop
@@ -338,8 +357,10 @@ VFIOMIG_EXPORT int vfiomig_get_fd(const struct vfiomig_client *c);
 
 /*
  * The poll(2) events to watch on vfiomig_get_fd(): POLLIN, plus POLLOUT while requests are
- * still queued for sending. Ask again after every call that queues a request and after every
- * vfiomig_process(). 0 once the connection is lost.
+ * still queued for sending (or a call failed before it could be sent and waits for
+ * vfiomig_process() to complete it). Ask again after every call that queues a request and
+ * after every vfiomig_process(). 0 once the connection is lost: remove the fd from your loop
+ * then (poll still reports POLLHUP on it) and vfiomig_close() the client.
  */
 VFIOMIG_EXPORT int vfiomig_get_events(const struct vfiomig_client *c);
 
@@ -349,10 +370,15 @@ VFIOMIG_EXPORT bool vfiomig_wants_write(const struct vfiomig_client *c);
 /*
  * Does whatever can be done without blocking: sends queued requests, reads and decodes
  * what arrived, runs the callbacks of completed calls and the event callback. revents is a
- * hint (what poll reported; 0: try both directions). Returns the number of callbacks run
- * (>= 0), or -ECONNRESET / -EPIPE / -EPROTO when the connection was lost or the daemon
- * broke the protocol (every pending call then completed with that error; later calls fail
- * with -ENOTCONN). Never blocks.
+ * hint (what poll reported; 0: try both directions). Reads at most 256 KiB per call, so
+ * a fast stream of events cannot keep it (or a blocking call's timeout) from returning;
+ * with a level-triggered loop, the fd stays ready while more is waiting. Returns the number
+ * of callbacks run (>= 0); -ENOMEM (nothing lost, call again); or -ECONNRESET / -EPIPE /
+ * -EPROTO when the connection was lost or the daemon broke the protocol (replies received
+ * before the loss are delivered first; every pending call then completed with that error;
+ * later calls fail with -ENOTCONN, and vfiomig_process() keeps returning the original
+ * error). An event this build cannot decode (newer kind or phase) does not break the link:
+ * it is skipped and reported as a LOST event. Never blocks.
  */
 VFIOMIG_EXPORT int vfiomig_process(struct vfiomig_client *c, int revents);
 
@@ -360,9 +386,9 @@ VFIOMIG_EXPORT int vfiomig_process(struct vfiomig_client *c, int revents);
 VFIOMIG_EXPORT unsigned int vfiomig_pending(const struct vfiomig_client *c);
 
 /*
- * Forgets a pending async call: its callback will not run and its reply is discarded (the
- * daemon still performs the operation). call is what the _async function returned. Returns
- * 0, or -ENOENT when no such call is pending.
+ * Forgets a pending async call: its callback will not run and its reply is discarded. A
+ * request not sent yet is dropped; one already sent is still performed by the daemon. call
+ * is what the _async function returned. Returns 0, or -ENOENT when no such call is pending.
  */
 VFIOMIG_EXPORT int vfiomig_forget(struct vfiomig_client *c, uint32_t call);
 
@@ -580,8 +606,8 @@ VFIOMIG_EXPORT int vfiomig_job_set_bandwidth_async(struct vfiomig_client *c, uin
 /*
  * Waits until the job is terminal; *ret (may be NULL): its final status (check its phase:
  * a FAILED job is a successful wait). timeout_ms: the daemon's wait, 0: none. The blocking
- * form ignores the client timeout: it waits for the reply up to timeout_ms + 1 s, or
- * without limit when timeout_ms is 0 (a daemon that dies still ends the wait at once, with
+ * form ignores the client timeout (vfiomig_set_timeout()): it waits for the reply up to
+ * timeout_ms + 1 s, or without limit when timeout_ms is 0 (a daemon that dies still ends the wait at once, with
  * -ECONNRESET). Daemon errors: NOT_FOUND, TIMEOUT (-ETIMEDOUT: the job is still running).
  */
 VFIOMIG_EXPORT int vfiomig_job_wait(struct vfiomig_client *c, uint64_t job_id, uint32_t timeout_ms,
@@ -631,7 +657,9 @@ VFIOMIG_EXPORT int vfiomig_peer_list_async(struct vfiomig_client *c, uint32_t fl
  * Subscribes c to the events of one job (job_id 0: every job, including later ones). From
  * then on events arrive with the replies: they go to the event callback when one is set,
  * otherwise into a queue of up to 1024 events read with vfiomig_event_next() (when full, the
- * oldest are dropped and a LOST event takes their place). Subscribing again replaces the
+ * oldest are dropped and a LOST event takes their place: the 1024 include it, and a LOST
+ * comes again after every later overflow). On LOST, re-read the job with
+ * vfiomig_job_status(): a FINISHED event may have been among the dropped. Subscribing again replaces the
  * earlier subscription (job_id 0 covers every job). Daemon errors: NOT_FOUND.
  */
 VFIOMIG_EXPORT int vfiomig_subscribe(struct vfiomig_client *c, uint64_t job_id, uint32_t flags);
@@ -649,7 +677,9 @@ VFIOMIG_EXPORT int vfiomig_set_event_callback(struct vfiomig_client *c, vfiomig_
  * Blocking: the next queued event, waiting up to timeout_ms (0: only what is already
  * there, no wait; UINT32_MAX: forever). Replies of async calls arriving meanwhile run
  * their callbacks. Returns 0 and *ret (vfiomig_event_free() it); -EAGAIN (timeout_ms 0 and
- * none queued); -ETIMEDOUT; -EINVAL (an event callback is set); -ECONNRESET/-ENOTCONN.
+ * none queued); -ETIMEDOUT; -EINVAL (an event callback is set); -EINTR (a signal, on an
+ * interruptible client); -ENOMEM; -ECONNRESET / -EPIPE / -EPROTO (the connection was lost,
+ * with this error) / -ENOTCONN. Events queued before a loss are still returned first.
  */
 VFIOMIG_EXPORT int vfiomig_event_next(struct vfiomig_client *c, uint32_t timeout_ms,
 				      struct vfiomig_event **ret);
@@ -705,9 +735,11 @@ VFIOMIG_EXPORT int vfiomig_migrate_params_set_token(struct vfiomig_migrate_param
 						    const char *token);
 /*
  * Adds a device: source_id here -> target_id on the destination, with len bytes of opaque
- * metadata (copied; NULL/0 for none; at most VFIOMIG_METADATA_MAX) handed to the
- * destination's orchestrator (vfiomig_job_metadata()). -EINVAL: bad id, metadata too
- * long, 32 devices already; -EEXIST: a source or target id given twice; -ENOMEM.
+ * metadata (copied; NULL/0 for none; at most VFIOMIG_METADATA_MAX per device and
+ * VFIOMIG_METADATA_TOTAL_MAX over the job's devices) handed to the destination's
+ * orchestrator (vfiomig_job_metadata()). -EINVAL: bad id, metadata too long (for the device
+ * or, added to the others, for the job), 32 devices already; -EEXIST: a source or target id
+ * given twice; -ENOMEM.
  */
 VFIOMIG_EXPORT int vfiomig_migrate_params_add_device(struct vfiomig_migrate_params *p,
 						     const char *source_id, const char *target_id,

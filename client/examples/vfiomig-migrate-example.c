@@ -9,15 +9,19 @@
  * 2. on the destination: prepare_incoming for SOURCE_IDENTITY (the source daemon's TLS
  *    identity, e.g. dns:hosta.example) and the target devices; this yields a token;
  * 3. on the source: subscribe to events, then migrate with that token to PEER (default:
- *    the destination's first listen address, from daemon_info);
- * 4. print phase and progress events until the job finished;
+ *    the destination's first listen address, from daemon_info, unless it is a wildcard
+ *    such as 0.0.0.0 or [::]: then -p is needed);
+ * 4. print phase and progress events until the job finished (after a LOST event, some
+ *    were dropped: the job's status says whether it already finished);
  * 5. wait for both jobs and print the result. Exit status 0 when both completed.
+ * A failure before the source job exists cancels the prepared destination job.
  *
  * Build against an installed libvfiomig:
  *   cc vfiomig-migrate-example.c $(pkg-config --cflags --libs libvfiomig)
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,14 @@ struct options {
 	char src[MAX_DEVICES][VFIOMIG_ID_MAX + 1], dst[MAX_DEVICES][VFIOMIG_ID_MAX + 1];
 };
 
-/* Prints what failed, with the daemon's structured error when there is one, and exits. */
+/* The prepared destination job to cancel when the migration cannot start (0: none). */
+static struct vfiomig_client *prepared_dst;
+static uint64_t prepared_job;
+
+/*
+ * Prints what failed, with the daemon's structured error when there is one, cancels the
+ * prepared destination job if any, and exits.
+ */
 static void die(struct vfiomig_client *c, const char *what, int err)
 {
 	fprintf(stderr, "vfiomig-migrate-example: %s: %s", what, vfiomig_strerror(err));
@@ -44,7 +55,20 @@ static void die(struct vfiomig_client *c, const char *what, int err)
 		fprintf(stderr, " [%s] %s", vfiomig_last_error_name(c),
 			vfiomig_last_error_message(c));
 	fputc('\n', stderr);
+	if (prepared_job) {
+		int r = vfiomig_job_cancel(prepared_dst, prepared_job, 0);
+
+		fprintf(stderr, "vfiomig-migrate-example: destination job %" PRIu64 " %s%s\n",
+			prepared_job, r < 0 ? "not cancelled: " : "cancelled",
+			r < 0 ? vfiomig_strerror(r) : "");
+	}
 	exit(1);
+}
+
+/* True for a wildcard listen address ("0.0.0.0:7790", "[::]:7790"): no one can dial it. */
+static bool is_wildcard(const char *addr)
+{
+	return strncmp(addr, "0.0.0.0:", 8) == 0 || strncmp(addr, "[::]:", 5) == 0;
 }
 
 static void usage(void)
@@ -106,6 +130,13 @@ static void peer_address(struct vfiomig_client *dst, const struct options *o, ch
 		die(dst, "the destination listens for no peers (give -p)", -EDESTADDRREQ);
 	snprintf(buf, size, "%s", vfiomig_daemon_info_get_listen(di, 0));
 	vfiomig_daemon_info_free(di);
+	if (is_wildcard(buf)) {
+		fprintf(stderr,
+			"vfiomig-migrate-example: the destination listens on %s, a wildcard "
+			"address; give the address the source should dial with -p HOST:PORT\n",
+			buf);
+		exit(2);
+	}
 }
 
 /* Step 2: prepare_incoming; returns the destination job, the token goes into p. */
@@ -125,6 +156,8 @@ static uint64_t prepare(struct vfiomig_client *dst, const struct options *o,
 	vfiomig_migrate_params_set_token(p, vfiomig_prepare_get_token(pr));
 	djob = vfiomig_prepare_get_job_id(pr);
 	vfiomig_prepare_free(pr);
+	prepared_dst = dst;
+	prepared_job = djob;
 	printf("destination job %" PRIu64 " prepared\n", djob);
 	return djob;
 }
@@ -152,7 +185,22 @@ static uint64_t migrate(struct vfiomig_client *src, const struct options *o,
 	if (r < 0)
 		die(src, "migrate on the source", r);
 	printf("source job %" PRIu64 " started to %s\n", job, peer);
+	prepared_job = 0; /* the source job drives it from now on */
 	return job;
+}
+
+/* After a LOST event: true when the job is already terminal (its FINISHED was dropped). */
+static bool finished_meanwhile(struct vfiomig_client *src, uint64_t job)
+{
+	struct vfiomig_job *j = NULL;
+	bool done;
+	int r = vfiomig_job_status(src, job, 0, &j);
+
+	if (r < 0)
+		die(src, "job_status on the source", r);
+	done = vfiomig_job_phase_is_terminal(vfiomig_job_get_phase(j));
+	vfiomig_job_free(j);
+	return done;
 }
 
 /* Step 4: events until the job finished. */
@@ -183,6 +231,8 @@ static void follow(struct vfiomig_client *src, uint64_t job)
 			printf("(some events were dropped)\n");
 		vfiomig_event_free(ev);
 		if (kind == VFIOMIG_EVENT_FINISHED)
+			return;
+		if (kind == VFIOMIG_EVENT_LOST && finished_meanwhile(src, job))
 			return;
 	}
 }

@@ -4,7 +4,9 @@
  * blocking form (call_run) waits for its own completion in a poll loop with a deadline,
  * delivering meanwhile whatever else arrives (replies of other calls, events).
  *
- * A blocking call that times out forgets its pending call, so a late reply is dropped.
+ * A blocking call that times out (or, on an interruptible client, is interrupted by a
+ * signal) forgets its pending call, so a late reply is dropped, and drops its request when
+ * none of it was sent yet. The client's last error is set by blocking calls only.
  * Not here: the socket I/O (conn.c), results (result.c). Threading: one thread per client.
  */
 #include <errno.h>
@@ -76,7 +78,7 @@ int call_submit(struct vfiomig_client *c, struct ctl_request *req, int fd, vfiom
 		free(buf);
 		return error_set(c, -ENOMEM, "out of memory");
 	}
-	r = conn_queue(c, buf, len, fd);
+	r = conn_queue(c, buf, len, fd, req->serial);
 	if (r < 0) {
 		free(p);
 		return error_set(c, r, "%s: cannot queue the request: %s",
@@ -105,6 +107,8 @@ struct pending *call_take(struct vfiomig_client *c, uint32_t serial)
 		if (p->serial == serial) {
 			TAILQ_REMOVE(&c->calls, p, entry);
 			c->n_calls--;
+			if (p->err)
+				c->n_failed--;
 			return p;
 		}
 	}
@@ -119,12 +123,18 @@ void call_complete(struct vfiomig_client *c, struct pending *p, struct vfiomig_r
 		res = &oom;
 		strcpy(oom.error.message, "out of memory");
 	}
-	error_from_result(c, res);
+	/* the client's last error is the blocking calls' (call_run); an async one is in res */
 	if (p->cb)
 		p->cb(c, res->status, res, p->userdata);
 	if (res != &oom)
 		result_free(res);
 	free(p);
+}
+
+/* Forgets the pending call serial, if still there. */
+static void call_take_free(struct vfiomig_client *c, uint32_t serial)
+{
+	free(call_take(c, serial));
 }
 
 /* The blocking calls' callback: keeps the result for call_run. */
@@ -161,6 +171,11 @@ int call_poll(struct vfiomig_client *c, int64_t deadline)
 
 	if (!c->connected)
 		return c->lost_err ? c->lost_err : -ENOTCONN;
+	if (c->n_failed) {
+		/* calls that failed before sending complete now, not at the deadline */
+		vfiomig_process(c, 0);
+		return 0;
+	}
 	if (deadline >= 0) {
 		int64_t d = deadline - call_now_ms();
 
@@ -169,6 +184,8 @@ int call_poll(struct vfiomig_client *c, int64_t deadline)
 		left = d > 60000 ? 60000 : (int)d;
 	}
 	r = poll(&pf, 1, left);
+	if (r < 0 && errno == EINTR && c->interruptible)
+		return -EINTR;
 	if (r < 0 && errno != EINTR)
 		return -errno;
 	if (r > 0)
@@ -188,6 +205,30 @@ static int call_wait(struct vfiomig_client *c, struct waiter *w, int64_t deadlin
 	return 0;
 }
 
+/*
+ * A blocking call that ends without its reply (timeout, signal): the call is forgotten; a
+ * request not sent yet is dropped, one already sent may still be performed by the daemon.
+ */
+static int call_abandon(struct vfiomig_client *c, uint32_t op, uint32_t serial, int err,
+			uint32_t timeout_ms)
+{
+	bool unsent;
+	const char *fate;
+
+	call_take_free(c, serial);
+	unsent = conn_unqueue(c, serial);
+	fate = unsent ? "the request was not sent and never will be"
+		      : "the daemon may still perform it";
+	if (err == -ETIMEDOUT)
+		return error_set(c, err, "%s: no reply from the daemon at %s within %u ms; %s",
+				 ctl_request_op_name(op), c->path, timeout_ms, fate);
+	if (err == -EINTR)
+		return error_set(c, err, "%s: interrupted by a signal before the reply; %s",
+				 ctl_request_op_name(op), fate);
+	return error_set(c, err, "%s: waiting for the daemon at %s: %s; %s",
+			 ctl_request_op_name(op), c->path, vfiomig_strerror(err), fate);
+}
+
 int call_run(struct vfiomig_client *c, struct ctl_request *req, int fd, uint32_t timeout_ms,
 	     struct vfiomig_result **ret_res)
 {
@@ -199,13 +240,12 @@ int call_run(struct vfiomig_client *c, struct ctl_request *req, int fd, uint32_t
 	if (serial < 0)
 		return serial;
 	r = call_wait(c, &w, deadline);
-	if (r < 0) {
-		vfiomig_forget(c, (uint32_t)serial);
-		return error_set(c, r, "%s: no reply from the daemon at %s within %u ms",
-				 ctl_request_op_name(req->op), c->path, timeout_ms);
-	}
+	if (r < 0)
+		return call_abandon(c, req->op, (uint32_t)serial, r, timeout_ms);
 	if (!w.res)
 		return error_set(c, -ENOMEM, "out of memory");
+	if (w.status < 0)
+		error_from_result(c, w.res);
 	if (w.status < 0 || !ret_res) {
 		result_free(w.res);
 		return w.status;

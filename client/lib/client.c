@@ -3,15 +3,17 @@
  * per-client options (blocking timeout), and what an event loop needs to drive a client in
  * async mode (its fd, the events it waits for, vfiomig_process()).
  *
- * The socket is non-blocking from the start: blocking calls poll (call.c), async users poll
- * in their own loop. Not here: frames and fds on the socket (conn.c), requests (call.c).
+ * The socket is non-blocking once connected (the connect itself may wait for a full
+ * backlog): blocking calls poll (call.c), async users poll in their own loop. Not here: frames and fds on the socket (conn.c), requests (call.c).
  * Threading: one thread at a time per client.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -27,16 +29,30 @@ static const char *client_pick_path(const char *path)
 	return env && *env ? env : VFIOMIG_DEFAULT_SOCKET;
 }
 
+/*
+ * Connects in blocking mode: a UNIX stream connect waits only while the listener's backlog
+ * is full (a busy daemon), bounded by SO_SNDTIMEO at the default timeout; then the socket
+ * becomes non-blocking for good.
+ */
 static int client_open_socket(struct vfiomig_client *c)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = VFIOMIG_DEFAULT_TIMEOUT_MS / 1000 };
+	struct timeval none = { 0 };
+	int fl;
 
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	/* a UNIX stream connect completes at once or fails (EAGAIN: backlog full) */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none)) < 0)
+		return -errno;
+	fl = fcntl(c->fd, F_GETFL);
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	return 0;
 }
@@ -124,7 +140,8 @@ VFIOMIG_EXPORT int vfiomig_get_events(const struct vfiomig_client *c)
 {
 	if (!c || !c->connected)
 		return 0;
-	return POLLIN | (vfiomig_wants_write(c) ? POLLOUT : 0);
+	/* POLLOUT too for calls failed before sending: vfiomig_process() completes them */
+	return POLLIN | (vfiomig_wants_write(c) || c->n_failed ? POLLOUT : 0);
 }
 
 VFIOMIG_EXPORT int vfiomig_process(struct vfiomig_client *c, int revents)
@@ -137,10 +154,17 @@ VFIOMIG_EXPORT int vfiomig_process(struct vfiomig_client *c, int revents)
 	n = event_flush(c);
 	if (!c->connected)
 		return c->lost_err ? c->lost_err : -ENOTCONN;
+	n += conn_complete_failed(c);
+	if (!c->connected)
+		return c->lost_err;
 	r = conn_flush(c);
+	n += conn_complete_failed(c);
 	if (r < 0) {
-		conn_fail(c, r);
-		return r;
+		/* what the daemon sent before it went away is delivered first */
+		conn_read(c);
+		if (c->connected)
+			conn_fail(c, r);
+		return c->lost_err;
 	}
 	r = conn_read(c);
 	if (r < 0)
@@ -162,6 +186,15 @@ VFIOMIG_EXPORT int vfiomig_forget(struct vfiomig_client *c, uint32_t call)
 	p = call_take(c, call);
 	if (!p)
 		return -ENOENT;
+	conn_unqueue(c, call); /* not sent yet: never will be */
 	free(p);
+	return 0;
+}
+
+VFIOMIG_EXPORT int vfiomig_set_interruptible(struct vfiomig_client *c, bool on)
+{
+	if (!c)
+		return -EINVAL;
+	c->interruptible = on;
 	return 0;
 }

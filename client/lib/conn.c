@@ -7,7 +7,10 @@
  * Every read and write is non-blocking; nothing here waits. A frame is removed from the
  * input buffer before its callback runs, so a callback may make further calls (even
  * blocking ones) on the same client. A lost connection (EOF, ECONNRESET, EPIPE, a frame the
- * daemon should never send) completes every pending call with the error, once.
+ * daemon should never send) completes every pending call with the error, once; an event
+ * frame this build cannot decode is skipped and reported as a LOST event instead. One
+ * conn_read() takes at most CONN_READ_BUDGET bytes, so callers get their turn back (and
+ * their deadlines are checked) however fast the daemon sends.
  * Threading: one thread at a time per client.
  */
 #include <errno.h>
@@ -20,9 +23,10 @@
 #include "frame.h"
 #include "internal.h"
 
-#define IN_CHUNK ((size_t)64 << 10) /* read size; the buffer grows to a frame's size */
+#define IN_CHUNK	 ((size_t)64 << 10) /* read size; the buffer grows to a frame's size */
+#define CONN_READ_BUDGET (4 * IN_CHUNK)	    /* bytes one conn_read() takes at most */
 
-int conn_queue(struct vfiomig_client *c, uint8_t *buf, size_t len, int fd)
+int conn_queue(struct vfiomig_client *c, uint8_t *buf, size_t len, int fd, uint32_t serial)
 {
 	struct out_frame *o = calloc(1, sizeof(*o));
 
@@ -33,6 +37,7 @@ int conn_queue(struct vfiomig_client *c, uint8_t *buf, size_t len, int fd)
 	o->buf = buf;
 	o->len = len;
 	o->fd = -1;
+	o->serial = serial;
 	if (fd >= 0) {
 		o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (o->fd < 0) {
@@ -80,6 +85,29 @@ static ssize_t conn_send_one(struct vfiomig_client *c, struct out_frame *o)
 	return sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* Errors of one sendmsg that concern that message, not the connection. */
+static bool conn_error_is_local(int err)
+{
+	return err == ENOBUFS || err == ENOMEM || err == ETOOMANYREFS;
+}
+
+/* The frame o could not be sent at all: drop it and mark its call failed with err. */
+static void conn_fail_frame(struct vfiomig_client *c, struct out_frame *o, int err)
+{
+	struct pending *p;
+
+	TAILQ_REMOVE(&c->out, o, entry);
+	TAILQ_FOREACH(p, &c->calls, entry)
+	{
+		if (p->serial == o->serial && !p->err) {
+			p->err = err;
+			c->n_failed++;
+			break;
+		}
+	}
+	out_free(o);
+}
+
 int conn_flush(struct vfiomig_client *c)
 {
 	struct out_frame *o;
@@ -91,6 +119,10 @@ int conn_flush(struct vfiomig_client *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
+		if (n < 0 && o->off == 0 && conn_error_is_local(errno)) {
+			conn_fail_frame(c, o, -errno);
+			continue;
+		}
 		if (n < 0)
 			return errno == EPIPE ? -EPIPE : -ECONNRESET;
 		if (o->fd >= 0) {
@@ -105,6 +137,48 @@ int conn_flush(struct vfiomig_client *c)
 		out_free(o);
 	}
 	return 0;
+}
+
+bool conn_unqueue(struct vfiomig_client *c, uint32_t serial)
+{
+	struct out_frame *o;
+
+	TAILQ_FOREACH(o, &c->out, entry)
+	{
+		if (o->serial == serial && o->off == 0) {
+			TAILQ_REMOVE(&c->out, o, entry);
+			out_free(o);
+			return true;
+		}
+	}
+	return false;
+}
+
+int conn_complete_failed(struct vfiomig_client *c)
+{
+	int n = 0;
+
+	while (c->n_failed) {
+		struct pending *p;
+
+		TAILQ_FOREACH(p, &c->calls, entry)
+		{
+			if (p->err)
+				break;
+		}
+		if (!p) {
+			c->n_failed = 0; /* forgotten meanwhile */
+			break;
+		}
+		TAILQ_REMOVE(&c->calls, p, entry);
+		c->n_calls--;
+		c->n_failed--;
+		call_complete(c, p,
+			      result_failed(p->op, p->err, "%s: the request could not be sent: %s",
+					    ctl_request_op_name(p->op), vfiomig_strerror(p->err)));
+		n++;
+	}
+	return n;
 }
 
 /* Makes room for at least want more bytes in the input buffer. */
@@ -159,8 +233,15 @@ static int conn_event(struct vfiomig_client *c, const uint8_t *body, size_t len)
 {
 	struct ctl_event ev;
 
-	if (ctl_event_decode(body, len, &ev) < 0)
-		return -EPROTO;
+	/*
+	 * An event this build cannot decode (a kind or phase newer than it, most likely) is
+	 * skipped and counted as lost: the consumer sees a LOST and re-reads the job's
+	 * status. The link stays up; replies are still checked strictly.
+	 */
+	if (ctl_event_decode(body, len, &ev) < 0) {
+		event_drop(c, 0, 0);
+		return event_flush(c);
+	}
 	return event_deliver(c, &ev);
 }
 
@@ -211,9 +292,10 @@ static int conn_parse(struct vfiomig_client *c)
 
 int conn_read(struct vfiomig_client *c)
 {
+	size_t taken = 0;
 	int n = 0, r;
 
-	for (;;) {
+	while (taken < CONN_READ_BUDGET) {
 		ssize_t got;
 
 		if (conn_reserve(c, IN_CHUNK) < 0)
@@ -233,6 +315,7 @@ int conn_read(struct vfiomig_client *c)
 			return c->lost_err;
 		}
 		c->in_len += (size_t)got;
+		taken += (size_t)got;
 		r = conn_parse(c);
 		if (r < 0)
 			return r;
@@ -251,6 +334,7 @@ void conn_fail(struct vfiomig_client *c, int err)
 		c->connected = false;
 		c->lost_err = err;
 	}
+	c->n_failed = 0; /* those complete with the loss too */
 	while ((p = TAILQ_FIRST(&c->calls))) {
 		struct vfiomig_result *res;
 

@@ -3,9 +3,12 @@
  * the client's event callback, or into a bounded queue read by vfiomig_event_next()), and
  * the event object's accessors.
  *
- * The queue holds at most EVENTS_MAX events; on overflow the oldest is dropped and a LOST
- * event (job 0) is queued once, as the daemon itself does for a slow subscriber, so a
- * consumer always learns that it missed something. Threading: as the client.
+ * The queue holds at most EVENTS_MAX events, counting the LOST event: on overflow the
+ * oldest is dropped and counted, and the next event handed out (by vfiomig_event_next() or
+ * to the callback) is a LOST (job 0) made at that moment, as the daemon itself does for a
+ * slow subscriber, so a consumer always learns that it missed something, however often.
+ * The callback is never re-entered: events arriving while it runs (it made a blocking
+ * call) wait in the queue and follow when it returns. Threading: as the client.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -62,39 +65,69 @@ static struct vfiomig_event *event_new(const struct ctl_event *v)
 	return ev;
 }
 
-/* Drops the oldest event to make room; queues one LOST in its place if none is pending. */
-static void event_make_room(struct vfiomig_client *c)
+void event_drop(struct vfiomig_client *c, uint64_t seq, uint64_t time_ms)
+{
+	c->events_dropped++;
+	if (seq) {
+		c->dropped_seq = seq;
+		c->dropped_time_ms = time_ms;
+	}
+}
+
+bool event_ready(const struct vfiomig_client *c)
+{
+	return c->events_dropped || !TAILQ_EMPTY(&c->events);
+}
+
+/* Drops the oldest queued event, counted for the LOST event handed out next. */
+static void event_drop_oldest(struct vfiomig_client *c)
 {
 	struct vfiomig_event *old = TAILQ_FIRST(&c->events);
-	struct ctl_event lost = { .kind = CTL_EVENT_LOST };
 
 	TAILQ_REMOVE(&c->events, old, entry);
 	c->n_events--;
-	lost.seq = old->v.seq;
-	lost.time_ms = old->v.time_ms;
+	event_drop(c, old->v.seq, old->v.time_ms);
 	free(old);
-	if (c->events_lost)
-		return;
-	old = event_new(&lost);
-	if (!old)
-		return;
-	c->events_lost = true;
-	TAILQ_INSERT_HEAD(&c->events, old, entry);
-	c->n_events++;
+}
+
+/*
+ * The next event to hand out: a LOST (job 0, the newest dropped event's seq and time)
+ * when events were dropped since the last one, which are all older than the queue; else
+ * the oldest queued event. NULL when none (or out of memory for the LOST; kept for later).
+ */
+static struct vfiomig_event *event_pop(struct vfiomig_client *c)
+{
+	struct vfiomig_event *ev;
+
+	if (c->events_dropped) {
+		struct ctl_event lost = { .kind = CTL_EVENT_LOST,
+					  .seq = c->dropped_seq,
+					  .time_ms = c->dropped_time_ms };
+
+		ev = event_new(&lost);
+		if (ev)
+			c->events_dropped = 0;
+		return ev;
+	}
+	ev = TAILQ_FIRST(&c->events);
+	if (!ev)
+		return NULL;
+	TAILQ_REMOVE(&c->events, ev, entry);
+	c->n_events--;
+	return ev;
 }
 
 int event_deliver(struct vfiomig_client *c, const struct ctl_event *v)
 {
 	struct vfiomig_event *ev = event_new(v);
 
-	if (!ev)
-		return -ENOMEM;
-	if (c->event_cb && TAILQ_EMPTY(&c->events)) {
-		c->event_cb(c, ev, c->event_userdata);
-		return 1;
+	if (!ev) {
+		event_drop(c, v->seq, v->time_ms);
+		return event_flush(c);
 	}
-	if (c->n_events >= EVENTS_MAX)
-		event_make_room(c);
+	/* at most EVENTS_MAX to hand out, counting the LOST that a drop adds */
+	while (c->n_events && c->n_events + (c->events_dropped ? 1 : 0) >= EVENTS_MAX)
+		event_drop_oldest(c);
 	TAILQ_INSERT_TAIL(&c->events, ev, entry);
 	c->n_events++;
 	return event_flush(c);
@@ -105,14 +138,15 @@ int event_flush(struct vfiomig_client *c)
 	struct vfiomig_event *ev;
 	int n = 0;
 
-	while (c->event_cb && (ev = TAILQ_FIRST(&c->events))) {
-		TAILQ_REMOVE(&c->events, ev, entry);
-		c->n_events--;
-		if (ev->v.kind == CTL_EVENT_LOST)
-			c->events_lost = false;
+	/* a callback that makes a blocking call gets the events arriving meanwhile after it */
+	if (c->delivering)
+		return 0;
+	c->delivering = true;
+	while (c->event_cb && (ev = event_pop(c))) {
 		c->event_cb(c, ev, c->event_userdata);
 		n++;
 	}
+	c->delivering = false;
 	return n;
 }
 
@@ -125,20 +159,7 @@ void event_queue_free(struct vfiomig_client *c)
 		free(ev);
 	}
 	c->n_events = 0;
-}
-
-/* Pops the oldest queued event, NULL if none. */
-static struct vfiomig_event *event_pop(struct vfiomig_client *c)
-{
-	struct vfiomig_event *ev = TAILQ_FIRST(&c->events);
-
-	if (!ev)
-		return NULL;
-	TAILQ_REMOVE(&c->events, ev, entry);
-	c->n_events--;
-	if (ev->v.kind == CTL_EVENT_LOST)
-		c->events_lost = false;
-	return ev;
+	c->events_dropped = 0;
 }
 
 VFIOMIG_EXPORT int vfiomig_event_next(struct vfiomig_client *c, uint32_t timeout_ms,
@@ -151,21 +172,21 @@ VFIOMIG_EXPORT int vfiomig_event_next(struct vfiomig_client *c, uint32_t timeout
 	if (c->event_cb)
 		return error_set(c, -EINVAL, "events go to the event callback; remove it first");
 	deadline = timeout_ms == UINT32_MAX ? -1 : call_now_ms() + timeout_ms;
-	if (c->connected && TAILQ_EMPTY(&c->events))
+	if (c->connected && !event_ready(c))
 		vfiomig_process(c, 0);
-	while (TAILQ_EMPTY(&c->events)) {
+	while (!event_ready(c)) {
 		int r;
 
 		if (timeout_ms == 0)
 			return c->connected ? -EAGAIN
 					    : error_set(c, c->lost_err, "connection lost");
 		r = call_poll(c, deadline);
-		if (r < 0 && TAILQ_EMPTY(&c->events))
+		if (r < 0 && !event_ready(c))
 			return error_set(c, r, "waiting for events from %s: %s", c->path,
 					 vfiomig_strerror(r));
 	}
 	*ret = event_pop(c);
-	return 0;
+	return *ret ? 0 : error_set(c, -ENOMEM, "out of memory");
 }
 
 /* ---- the object ---- */

@@ -29,8 +29,9 @@ struct out_frame {
 	TAILQ_ENTRY(out_frame) entry;
 	uint8_t *buf;
 	size_t len;
-	size_t off; /* bytes already sent */
-	int fd;	    /* our dup of the fd to attach to the first byte, or -1 */
+	size_t off;	 /* bytes already sent */
+	int fd;		 /* our dup of the fd to attach to the first byte, or -1 */
+	uint32_t serial; /* the call the frame carries */
 };
 
 /* An async call waiting for its reply. */
@@ -40,6 +41,7 @@ struct pending {
 	uint32_t op; /* enum ctl_op */
 	vfiomig_callback cb;
 	void *userdata;
+	int err; /* nonzero: failed before it was sent; completed by vfiomig_process() */
 };
 
 struct vfiomig_daemon_info {
@@ -109,19 +111,24 @@ struct vfiomig_client {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint32_t timeout_ms;
 	bool connected;
-	int lost_err; /* why the connection was lost (-errno), 0 while connected */
+	bool interruptible; /* a signal ends a blocking call with -EINTR */
+	int lost_err;	    /* why the connection was lost (-errno), 0 while connected */
 	uint32_t next_serial;
 
 	TAILQ_HEAD(, out_frame) out; /* requests to send, in order */
 	TAILQ_HEAD(, pending) calls; /* calls waiting for a reply */
 	unsigned int n_calls;
+	unsigned int n_failed; /* calls with err set, not completed yet */
 
 	uint8_t *in; /* received bytes not yet parsed */
 	size_t in_len, in_cap;
 
 	struct event_queue events; /* when no event callback is set */
 	unsigned int n_events;
-	bool events_lost; /* the queue overflowed since the last LOST was queued */
+	uint64_t events_dropped; /* dropped since the last LOST was handed out */
+	uint64_t dropped_seq;	 /* seq and time of the newest dropped event */
+	uint64_t dropped_time_ms;
+	bool delivering; /* the event callback runs: later events wait in the queue */
 	vfiomig_event_callback event_cb;
 	void *event_userdata;
 
@@ -152,12 +159,23 @@ int check_id_syntax(const char *id);
 
 /* ---- conn.c: the socket, frames and fds ---- */
 
-/* Queues an encoded frame (taken) with fd (dup'ed here when >= 0) and tries to send it. */
-int conn_queue(struct vfiomig_client *c, uint8_t *buf, size_t len, int fd);
-/* Sends what can be sent now; 0 or the -errno that lost the connection. */
+/* Queues an encoded frame (taken) of call serial with fd (dup'ed here when >= 0). */
+int conn_queue(struct vfiomig_client *c, uint8_t *buf, size_t len, int fd, uint32_t serial);
+/*
+ * Sends what can be sent now; 0 or the -errno that lost the connection. An error that
+ * concerns one frame only (ENOBUFS, ENOMEM, ETOOMANYREFS before any of it went out) drops
+ * that frame and marks its call failed (err) for vfiomig_process() to complete.
+ */
 int conn_flush(struct vfiomig_client *c);
-/* Reads what is there and dispatches complete frames; callbacks run or -errno. */
+/* Drops the frame of call serial if none of it was sent yet; true when dropped. */
+bool conn_unqueue(struct vfiomig_client *c, uint32_t serial);
+/*
+ * Reads what is there (at most CONN_READ_BUDGET bytes, so that a stream of events cannot
+ * hold the caller) and dispatches complete frames; callbacks run or -errno.
+ */
 int conn_read(struct vfiomig_client *c);
+/* Completes the calls conn_flush() marked failed; returns how many. */
+int conn_complete_failed(struct vfiomig_client *c);
 /* Marks the connection lost with err and completes every pending call with it. */
 void conn_fail(struct vfiomig_client *c, int err);
 /* Frees the output queue and input buffer (the client is being closed). */
@@ -207,8 +225,15 @@ void result_free(struct vfiomig_result *res);
 
 /* Takes a decoded event: to the callback (returns 1) or the queue (returns 0). */
 int event_deliver(struct vfiomig_client *c, const struct ctl_event *ev);
-/* Delivers queued events to the callback, if set; returns how many. */
+/*
+ * Delivers queued events (first a LOST when some were dropped) to the callback, if set and
+ * not already running; returns how many.
+ */
 int event_flush(struct vfiomig_client *c);
+/* Counts an event that was dropped (queue full, or one this build cannot decode). */
+void event_drop(struct vfiomig_client *c, uint64_t seq, uint64_t time_ms);
+/* True when vfiomig_event_next() has something to return (an event or a LOST). */
+bool event_ready(const struct vfiomig_client *c);
 /* Frees the queue. */
 void event_queue_free(struct vfiomig_client *c);
 

@@ -160,6 +160,16 @@ static int params_dup(const struct vfiomig_migrate_params *p, const char *src, c
 	return 0;
 }
 
+/* The metadata bytes of the devices added so far. */
+static size_t params_metadata_total(const struct vfiomig_migrate_params *p)
+{
+	size_t total = 0;
+
+	for (uint32_t i = 0; i < p->v.n_devices; i++)
+		total += p->v.devices[i].metadata_len;
+	return total;
+}
+
 VFIOMIG_EXPORT int vfiomig_migrate_params_add_device(struct vfiomig_migrate_params *p,
 						     const char *source_id, const char *target_id,
 						     const void *metadata, size_t len)
@@ -172,6 +182,8 @@ VFIOMIG_EXPORT int vfiomig_migrate_params_add_device(struct vfiomig_migrate_para
 	if (len > PROTO_METADATA_MAX || (len && !metadata))
 		return -EINVAL;
 	if (p->v.n_devices >= PROTO_JOB_DEVICES_MAX)
+		return -EINVAL;
+	if (len > PROTO_METADATA_TOTAL_MAX - params_metadata_total(p))
 		return -EINVAL;
 	r = params_dup(p, source_id, target_id);
 	if (r < 0)

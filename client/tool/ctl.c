@@ -28,6 +28,8 @@ int ctl_connect(struct ctl *ctl)
 		return err_connect(ctl, path, r);
 	if (ctl->timeout_ms)
 		vfiomig_set_timeout(ctl->client, ctl->timeout_ms);
+	/* Ctrl-C (where a command catches it) ends a blocking call at once with -EINTR */
+	vfiomig_set_interruptible(ctl->client, true);
 	return 0;
 }
 

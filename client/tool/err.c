@@ -3,7 +3,7 @@
  * with the exit code that says which kind of failure it was (ctl.h). Connection failures
  * name the socket; daemon refusals carry the daemon's code and message and a hint per
  * code; in --json mode the error is one {"error": {"code", "message", "errno"}} document
- * on stdout (the text still goes to stderr unless -q).
+ * on stdout, and the text still goes to stderr (errors always print, -q or not).
  *
  * Single-threaded.
  */
@@ -133,6 +133,15 @@ int err_connect(struct ctl *ctl, const char *path, int r)
 				  "permission denied on %s: join the group of the control socket "
 				  "([control] group in vfio-migd.conf) or run as root",
 				  path);
+	case ETIMEDOUT:
+		return err_report(ctl, "BUSY", -r, CTL_EXIT_UNREACHABLE,
+				  "the daemon at %s accepted no connection in time (its backlog "
+				  "stayed full): it is overloaded or hung; retry, or check it with "
+				  "systemctl status vfio-migd",
+				  path);
+	case EINTR:
+		return err_report(ctl, "INTERRUPTED", -r, CTL_EXIT_INTERRUPTED,
+				  "interrupted while connecting to %s", path);
 	case EINVAL:
 	case ENAMETOOLONG:
 		return err_report(ctl, "BAD_SOCKET", -r, CTL_EXIT_UNREACHABLE,
@@ -162,6 +171,9 @@ static int err_local(struct ctl *ctl, int r, const char *what, const char *msg)
 		return err_report(ctl, "TIMEOUT", -r, CTL_EXIT_TIMEOUT,
 				  "%s: %s; give it longer with -t SECONDS", what,
 				  *msg ? msg : "no reply from the daemon in time");
+	case EINTR:
+		return err_report(ctl, "INTERRUPTED", -r, CTL_EXIT_INTERRUPTED, "%s: %s", what,
+				  *msg ? msg : "interrupted");
 	case EINVAL:
 		return err_report(ctl, "INVALID_ARGUMENT", -r, CTL_EXIT_USAGE, "%s: %s", what,
 				  *msg ? msg : vfiomig_strerror(r));

@@ -4,9 +4,12 @@
  * The job's events (a subscription) drive the display; vfiomig_event_next() is called with a
  * short timeout so that Ctrl-C (a flag set by the SIGINT handler) and the deadline are
  * noticed promptly, and the status is polled when no event came for a second (events may
- * be dropped). On a terminal the progress is one block redrawn in place with ANSI cursor
- * movement (phase, bytes, a bar, rate, ETA, one line per device); otherwise one plain line
- * per phase or progress event. The rate is measured from successive statuses (smoothed),
+ * be dropped). The client is interruptible (ctl.c), so Ctrl-C also ends a blocking call to
+ * a daemon that does not answer. The first Ctrl-C asks whether to cancel the job (on a
+ * terminal), a later one detaches. On a terminal (not TERM=dumb) the progress is one block
+ * redrawn in place with ANSI cursor movement (phase, bytes, a bar, rate, ETA, one line per
+ * device), each line cut to the terminal's width; otherwise one plain line per phase or
+ * progress event. The rate is measured from successive statuses (smoothed),
  * the ETA is the remaining bytes over that rate, and the bar never runs backwards.
  *
  * Single-threaded; the signal handler only sets a flag.
@@ -14,9 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +43,7 @@ struct watch {
 	uint64_t job_id;
 	bool show;		 /* progress at all */
 	bool tty;		 /* redraw in place */
+	unsigned int cols;	 /* the terminal's width; lines are cut to fit */
 	unsigned int drawn;	 /* lines of the block on screen */
 	uint64_t last_status_ms; /* monotonic time of the last status seen */
 	uint64_t sample_ms;	 /* rate sample: time and bytes */
@@ -145,26 +152,42 @@ static const char *watch_eta(char buf[OUTPUT_NUM_LEN], const struct watch *w,
 /* ---- drawing ---- */
 
 /* The one-line progress: "PRECOPY 1.8 MiB/4.0 MiB 45% 2.0 MiB/s ETA 1.1 s". */
-static void watch_line(FILE *f, const struct watch *w, const struct vfiomig_job *j)
+static void watch_line(char *buf, size_t size, const struct watch *w, const struct vfiomig_job *j)
 {
 	char s[OUTPUT_NUM_LEN], t[OUTPUT_NUM_LEN], r[OUTPUT_NUM_LEN], e[OUTPUT_NUM_LEN];
 	char el[OUTPUT_NUM_LEN];
 	uint64_t sent = vfiomig_job_get_bytes_sent(j);
 
-	fprintf(f, "%s %s / %s (%3.0f%%) %s %s elapsed %s",
-		vfiomig_job_phase_name(vfiomig_job_get_phase(j)), output_bytes(s, sent),
-		output_bytes(t, sent + vfiomig_job_get_bytes_remaining(j)), w->frac * 100,
-		output_rate(r, watch_rate(w, j)), watch_eta(e, w, j),
-		output_duration(el, vfiomig_job_get_elapsed_ms(j)));
+	snprintf(buf, size, "%s %s / %s (%3.0f%%) %s %s elapsed %s",
+		 vfiomig_job_phase_name(vfiomig_job_get_phase(j)), output_bytes(s, sent),
+		 output_bytes(t, sent + vfiomig_job_get_bytes_remaining(j)), w->frac * 100,
+		 output_rate(r, watch_rate(w, j)), watch_eta(e, w, j),
+		 output_duration(el, vfiomig_job_get_elapsed_ms(j)));
 }
 
 /* Not a terminal: one plain line. */
 static void watch_draw_plain(struct watch *w, const struct vfiomig_job *j)
 {
-	printf("job %" PRIu64 ": ", w->job_id);
-	watch_line(stdout, w, j);
-	putchar('\n');
+	char line[256];
+
+	watch_line(line, sizeof(line), w, j);
+	printf("job %" PRIu64 ": %s\n", w->job_id, line);
 	fflush(stdout);
+}
+
+/* One line of the block, cleared first and cut to the terminal's width (a wrapped line
+ * would break the redraw's line count). */
+static void watch_tty_line(const struct watch *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void watch_tty_line(const struct watch *w, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	printf("\r\033[2K%.*s\n", (int)(w->cols > 1 ? w->cols - 1 : 1), line);
 }
 
 /* A terminal: the block, redrawn over the previous one. */
@@ -174,23 +197,24 @@ static void watch_draw_tty(struct watch *w, const struct vfiomig_job *j)
 	char s[OUTPUT_NUM_LEN], a[OUTPUT_NUM_LEN], r[OUTPUT_NUM_LEN];
 	uint32_t n = vfiomig_job_get_device_count(j);
 
+	char line[256];
+
 	if (w->drawn)
 		printf("\033[%uA", w->drawn);
-	printf("\r\033[2Kjob %" PRIu64 " %s %s  iteration %u\n", w->job_id,
-	       vfiomig_job_get_role(j) == VFIOMIG_ROLE_SOURCE ? "to" : "from",
-	       vfiomig_job_get_peer(j), vfiomig_job_get_precopy_iterations(j));
-	printf("\033[2K[%.*s%.*s] ", fill, "##############################", WATCH_BAR_WIDTH - fill,
-	       "..............................");
-	watch_line(stdout, w, j);
-	putchar('\n');
+	watch_tty_line(w, "job %" PRIu64 " %s %s  iteration %u", w->job_id,
+		       vfiomig_job_get_role(j) == VFIOMIG_ROLE_SOURCE ? "to" : "from",
+		       vfiomig_job_get_peer(j), vfiomig_job_get_precopy_iterations(j));
+	watch_line(line, sizeof(line), w, j);
+	watch_tty_line(w, "[%.*s%.*s] %s", fill, "##############################",
+		       WATCH_BAR_WIDTH - fill, "..............................", line);
 	for (uint32_t i = 0; i < n; i++)
-		printf("\033[2K  %s -> %s  %-12s %s sent, %s acked, %s left\n",
-		       vfiomig_job_get_device_source_id(j, i),
-		       vfiomig_job_get_device_target_id(j, i),
-		       vfiomig_device_state_name(vfiomig_job_get_device_state(j, i)),
-		       output_bytes(s, vfiomig_job_get_device_bytes_sent(j, i)),
-		       output_bytes(a, vfiomig_job_get_device_bytes_acked(j, i)),
-		       output_bytes(r, vfiomig_job_get_device_bytes_remaining(j, i)));
+		watch_tty_line(w, "  %s -> %s  %-12s %s sent, %s acked, %s left",
+			       vfiomig_job_get_device_source_id(j, i),
+			       vfiomig_job_get_device_target_id(j, i),
+			       vfiomig_device_state_name(vfiomig_job_get_device_state(j, i)),
+			       output_bytes(s, vfiomig_job_get_device_bytes_sent(j, i)),
+			       output_bytes(a, vfiomig_job_get_device_bytes_acked(j, i)),
+			       output_bytes(r, vfiomig_job_get_device_bytes_remaining(j, i)));
 	w->drawn = 2 + n;
 	fflush(stdout);
 }
@@ -252,6 +276,12 @@ bool watch_ask_cancel(struct ctl *ctl, uint64_t job_id)
 		return false;
 	}
 	r = vfiomig_job_cancel(ctl->client, job_id, 0);
+	if (r == -EINTR) {
+		/* Ctrl-C again while the daemon did not answer: give up waiting */
+		watch_interrupted(true);
+		watch_detach_message(ctl, job_id);
+		return false;
+	}
 	if (r < 0) {
 		snprintf(what, sizeof(what), "job cancel %" PRIu64, job_id);
 		err_call(ctl, r, what);
@@ -284,6 +314,8 @@ static int watch_poll(struct watch *w, bool *done, int *code)
 	char what[64];
 	int r = vfiomig_job_status(w->ctl->client, w->job_id, 0, &j);
 
+	if (r == -EINTR)
+		return r; /* Ctrl-C: watch_step() sees the flag */
 	if (r < 0) {
 		snprintf(what, sizeof(what), "job status %" PRIu64, w->job_id);
 		*code = err_call(w->ctl, r, what);
@@ -354,7 +386,15 @@ static void watch_step(struct watch *w, uint64_t deadline_ms, bool *done, int *c
 	if (watch_interrupted(false)) {
 		if (w->show && w->tty)
 			w->drawn = 0; /* the question broke the block: draw below it */
-		if (!watch_ask_cancel(w->ctl, w->job_id)) {
+		if (w->cancel_sent) {
+			/* Ctrl-C after the cancel: stop following, do not ask again */
+			watch_interrupted(true);
+			watch_detach_message(w->ctl, w->job_id);
+			*code = CTL_EXIT_INTERRUPTED;
+			*done = true;
+		} else if (watch_ask_cancel(w->ctl, w->job_id)) {
+			w->cancel_sent = true;
+		} else {
 			*code = CTL_EXIT_INTERRUPTED;
 			*done = true;
 		}
@@ -369,6 +409,20 @@ static void watch_step(struct watch *w, uint64_t deadline_ms, bool *done, int *c
 		watch_poll(w, done, code);
 }
 
+/* A terminal that understands cursor movement (not TERM=dumb); *cols its width. */
+static bool watch_is_tty(unsigned int *cols)
+{
+	const char *term = getenv("TERM");
+	struct winsize ws;
+
+	*cols = 80;
+	if (!isatty(STDOUT_FILENO) || !term || !*term || strcmp(term, "dumb") == 0)
+		return false;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		*cols = ws.ws_col;
+	return true;
+}
+
 int watch_job(struct ctl *ctl, uint64_t job_id, bool show_progress, uint64_t deadline_ms)
 {
 	struct watch w = { .ctl = ctl, .job_id = job_id, .show = show_progress };
@@ -376,9 +430,14 @@ int watch_job(struct ctl *ctl, uint64_t job_id, bool show_progress, uint64_t dea
 	bool done = false;
 	int r, code = CTL_EXIT_OK;
 
-	w.tty = isatty(STDOUT_FILENO);
+	w.tty = watch_is_tty(&w.cols);
 	watch_signals();
 	r = vfiomig_subscribe(ctl->client, job_id, 0);
+	if (r == -EINTR) {
+		watch_interrupted(true);
+		watch_detach_message(ctl, job_id);
+		return CTL_EXIT_INTERRUPTED;
+	}
 	if (r < 0) {
 		snprintf(what, sizeof(what), "job %" PRIu64, job_id);
 		return err_call(ctl, r, what);

@@ -2,6 +2,9 @@
 # libvfiomig against real daemons, through the test driver libtest (libtest*.c):
 #  - fake:    a fake daemon: bad arguments refused without a round trip, timeout, late
 #             reply, lost connection, no SIGPIPE, close cancelling pending calls;
+#  - proto:   the fake daemon's protocol cases (libtest_proto.c): event queue overflow,
+#             event flood vs timeouts, reply before a loss, last error, -EINTR, unknown
+#             event kind, no callback re-entry, full backlog, unsent request dropped;
 #  - ops:     every device, daemon, job and event operation on hostc, daemon errors
 #             surfaced (code, message, device), device_add by fd (SCM_RIGHTS) and by spec;
 #  - migrate: hosta -> hostb with a pre-copy sim device and a dirty rate, metadata round
@@ -15,6 +18,7 @@
 it_begin lib
 
 "$LIBTEST" fake "$IT_DIR" || it_fail "libtest fake"
+"$LIBTEST" proto "$IT_DIR" || it_fail "libtest proto"
 
 dev() { printf '[device "%s"]\nbackend = sim\nspec = %s\n' "$1" "$2"; }
 it_config hosta hosta "$(dev s0 size=4M,dirty_rate=1M,seed=7)" \

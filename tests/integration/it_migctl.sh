@@ -5,7 +5,8 @@
 # CANCELLED 5, timeout 6, Ctrl-C 130), a full migration with migrate --wait (plain progress
 # lines when not a terminal, then the summary) whose digests match, a job cancelled from a
 # second vfio-migctl while the first waits, the terminal progress display under script(1),
-# and Ctrl-C on a job watch that is not on a terminal (detach, the job keeps running).
+# and Ctrl-C on a job watch that is not on a terminal (detach, the job keeps running), also
+# while the daemon is stopped (Ctrl-C must not wait for -t); TERM=dumb gets plain lines.
 . "$(dirname "$0")/lib.sh"
 it_begin migctl
 
@@ -375,4 +376,34 @@ mc_rc 0 hosta job switchover "$job"
 mc_rc 0 hosta job cancel "$job"
 mc_rc 5 hosta job watch "$job"
 it_has "$MC_OUT" "^job $job CANCELLED"
+
+# ---- TERM=dumb on a terminal: plain lines, no cursor movement ----
+if command -v script >/dev/null 2>&1; then
+	TERM=dumb script -qec "$VFIO_MIGCTL -s $IT_DIR/hosta.sock job watch $job" /dev/null \
+		>"$IT_DIR/dumb.out" 2>&1 </dev/null
+	rc=$?
+	[ $rc -eq 5 ] || it_fail "job watch with TERM=dumb: exit $rc: $(cat "$IT_DIR/dumb.out")"
+	! grep -q $'\033\[' "$IT_DIR/dumb.out" || it_fail "TERM=dumb: escape sequences written"
+	it_has "$(cat "$IT_DIR/dumb.out")" "job $job CANCELLED"
+fi
+
+# ---- Ctrl-C while the daemon does not answer (stopped): exit 130 at once, not at -t ----
+kill -STOP "$(it_pid hosta)"
+"$VFIO_MIGCTL" -s "$IT_DIR/hosta.sock" -t 6 job watch "$job" >"$IT_DIR/frozen.out" 2>&1 \
+	</dev/null &
+fw=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -INT "$fw"
+sleep 0.3
+kill -INT "$fw" 2>/dev/null
+wait "$fw"
+rc=$?
+t1=$(date +%s%N)
+kill -CONT "$(it_pid hosta)"
+[ $rc -eq 130 ] || it_fail "Ctrl-C with a stopped daemon: expected exit 130, got $rc: $(cat "$IT_DIR/frozen.out")"
+[ $(((t1 - t0) / 1000000)) -lt 3000 ] ||
+	it_fail "Ctrl-C with a stopped daemon took $(((t1 - t0) / 1000000)) ms"
+it_has "$(cat "$IT_DIR/frozen.out")" "job $job keeps running"
+mc_rc 5 hosta job watch "$job"
 it_pass

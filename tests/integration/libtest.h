@@ -54,8 +54,14 @@ void lt_digest(struct vfiomig_client *c, const char *id, char hex[2 * VFIOMIG_DI
 /* Polls job_status until the job is in phase (or fails after timeout_ms). */
 void lt_wait_phase(struct vfiomig_client *c, uint64_t job, uint32_t phase, int timeout_ms);
 
+/* The fake daemon (libtest.c): a listening UNIX socket at path, or the test fails. */
+int lt_fake_listen(const char *path);
+/* Sends an error reply (code, msg, device gpu0) with this serial on the fake's socket. */
+void lt_fake_reply(int srv, uint32_t serial, uint32_t code, const char *msg);
+
 /* The scenarios: each returns 0 or fails the process. */
 int lt_fake(const char *dir);				  /* libtest.c: local checks */
+int lt_proto(const char *dir, const char *only);	  /* libtest_proto.c; only: one case */
 int lt_ops(const char *sock);				  /* libtest_ops.c */
 int lt_migrate(const char *src, const char *dst);	  /* libtest_migrate.c */
 int lt_manual(const char *src, const char *dst);	  /* libtest_migrate.c */
