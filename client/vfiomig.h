@@ -607,8 +607,9 @@ VFIOMIG_EXPORT int vfiomig_job_set_bandwidth_async(struct vfiomig_client *c, uin
  * Waits until the job is terminal; *ret (may be NULL): its final status (check its phase:
  * a FAILED job is a successful wait). timeout_ms: the daemon's wait, 0: none. The blocking
  * form ignores the client timeout (vfiomig_set_timeout()): it waits for the reply up to
- * timeout_ms + 1 s, or without limit when timeout_ms is 0 (a daemon that dies still ends the wait at once, with
- * -ECONNRESET). Daemon errors: NOT_FOUND, TIMEOUT (-ETIMEDOUT: the job is still running).
+ * timeout_ms + 1 s, or without limit when timeout_ms is 0 (a daemon that dies still ends the wait
+ * at once, with -ECONNRESET). Daemon errors: NOT_FOUND, TIMEOUT (-ETIMEDOUT: the job is still
+ * running).
  */
 VFIOMIG_EXPORT int vfiomig_job_wait(struct vfiomig_client *c, uint64_t job_id, uint32_t timeout_ms,
 				    uint32_t flags, struct vfiomig_job **ret);
@@ -659,8 +660,8 @@ VFIOMIG_EXPORT int vfiomig_peer_list_async(struct vfiomig_client *c, uint32_t fl
  * otherwise into a queue of up to 1024 events read with vfiomig_event_next() (when full, the
  * oldest are dropped and a LOST event takes their place: the 1024 include it, and a LOST
  * comes again after every later overflow). On LOST, re-read the job with
- * vfiomig_job_status(): a FINISHED event may have been among the dropped. Subscribing again replaces the
- * earlier subscription (job_id 0 covers every job). Daemon errors: NOT_FOUND.
+ * vfiomig_job_status(): a FINISHED event may have been among the dropped. Subscribing again
+ * replaces the earlier subscription (job_id 0 covers every job). Daemon errors: NOT_FOUND.
  */
 VFIOMIG_EXPORT int vfiomig_subscribe(struct vfiomig_client *c, uint64_t job_id, uint32_t flags);
 VFIOMIG_EXPORT int vfiomig_subscribe_async(struct vfiomig_client *c, uint64_t job_id,

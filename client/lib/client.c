@@ -4,8 +4,8 @@
  * async mode (its fd, the events it waits for, vfiomig_process()).
  *
  * The socket is non-blocking once connected (the connect itself may wait for a full
- * backlog): blocking calls poll (call.c), async users poll in their own loop. Not here: frames and fds on the socket (conn.c), requests (call.c).
- * Threading: one thread at a time per client.
+ * backlog): blocking calls poll (call.c), async users poll in their own loop. Not here: frames and
+ * fds on the socket (conn.c), requests (call.c). Threading: one thread at a time per client.
  */
 #include <errno.h>
 #include <fcntl.h>

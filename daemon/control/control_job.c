@@ -1,9 +1,9 @@
 /*
  * control_job.c - the migration job operations: prepare_incoming, migrate, job_status,
  * job_list, job_cancel, job_switchover, job_resume, job_set_bandwidth, job_wait (async:
- * answered when the job finishes or the wait times out) and job_metadata. The jobs live in the daemon's
- * migrate engine; this file passes requests through env.jobs and turns results into replies.
- * Without env.jobs every one of them answers UNSUPPORTED.
+ * answered when the job finishes or the wait times out) and job_metadata. The jobs live in the
+ * daemon's migrate engine; this file passes requests through env.jobs and turns results into
+ * replies. Without env.jobs every one of them answers UNSUPPORTED.
  *
  * Threading: the loop thread only.
  */

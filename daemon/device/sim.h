@@ -65,8 +65,8 @@ int sim_config_parse(const char *spec, struct sim_config *ret, const char **ret_
 
 /*
  * Checks a whole configuration: size, page size, flags, the page count limit, and that
- * fail_arc and slow_arc are direct arcs the flags allow. Returns 0 or -EINVAL with *ret_err (may be NULL) a
- * static message naming the bad key.
+ * fail_arc and slow_arc are direct arcs the flags allow. Returns 0 or -EINVAL with *ret_err (may be
+ * NULL) a static message naming the bad key.
  */
 int sim_config_check(const struct sim_config *c, const char **ret_err);
 

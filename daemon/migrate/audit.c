@@ -1,11 +1,12 @@
 /*
  * audit.c - the audit trail of migrations. One line per decisive moment of a job: its start
  * (source) or preparation (destination), a switchover asked for and the switchover itself,
- * the commit, a cancel, a manual resume, and its outcome. Each is logged at NOTICE, begins with "audit:" and is made of
- * key=value fields (values with spaces quoted), so that an operator can grep the journal or
- * ship the lines elsewhere: who asked (the control client's credentials), the peer's address
- * and TLS identity, the devices, and at the end the bytes, the elapsed time, the downtime and
- * the error. It reads the job and changes nothing. Loop thread only.
+ * the commit, a cancel, a manual resume, and its outcome. Each is logged at NOTICE, begins
+ * with "audit:" and is made of key=value fields (the error message quoted and escaped), so
+ * that an operator can grep the journal or ship the lines elsewhere: who asked (the control
+ * client's credentials), the peer's address and TLS identity, the devices, and at the end
+ * the bytes, the elapsed time, the downtime and the error. It reads the job and changes
+ * nothing. Loop thread only.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -155,8 +155,8 @@ int peer_set_new(struct event_base *base, const struct peer_options *opts, struc
  * Closes every link and listener and frees the set. Links are closed through the usual path
  * with "daemon shutting down": close_notify is tried once without waiting, pending
  * peer_connect() and peer_stream_connect() callbacks get -ECANCELED and READY links are
- * reported to the closed callback, from inside this call; those callbacks must not call peer_* functions other than
- * the link accessors. NULL-safe.
+ * reported to the closed callback, from inside this call; those callbacks must not call peer_*
+ * functions other than the link accessors. NULL-safe.
  */
 void peer_set_free(struct peer_set *set);
 

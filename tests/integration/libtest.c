@@ -5,8 +5,8 @@
  * anything is sent, the blocking timeout, a late reply dropped, a lost connection failing
  * pending and later calls, no SIGPIPE, close completing pending calls.
  *
- *   libtest fake DIR | proto DIR [CASE] | ops SOCK | migrate SRC DST | manual SRC DST | async SRC DST |
- *           kill SOCK PID MARKFILE
+ *   libtest fake DIR | proto DIR [CASE] | ops SOCK | migrate SRC DST | manual SRC DST |
+ *           async SRC DST | kill SOCK PID MARKFILE
  *
  * The other scenarios drive real daemons (it_lib.sh starts them). Exit status 0: passed;
  * 1: a check failed (the message says which); 2: usage.
