@@ -477,12 +477,13 @@ sc_multi() {
 	RESULT="a0:b0,a1:b1 in job $JOB, both contents equal; source $src_order; destination $ORDER"
 }
 
-# order HOST JOB DEVS FIRST THEN: in HOST's log, every "device DEVS: X -> FIRST" line of JOB
-# comes before any "-> THEN" line, and each device has both; sets ORDER
+# order HOST JOB DEVS FIRST THEN: in HOST's log, every completed "device DEVS: X -> FIRST (N ms)"
+# change of JOB comes before any completed "-> THEN" one, and each device has both (the
+# "posted" lines of changes handed to a worker do not count); sets ORDER
 order() {
 	_log=$D/$1.log
-	_first=$(grep -n "job $2: device $3: [A-Z0-9_]* -> $4\$" "$_log" | cut -d: -f1)
-	_then=$(grep -n "job $2: device $3: [A-Z0-9_]* -> $5\$" "$_log" | cut -d: -f1)
+	_first=$(grep -nE "job $2: device $3: [A-Z0-9_]+ -> $4 \([0-9]+ ms\)\$" "$_log" | cut -d: -f1)
+	_then=$(grep -nE "job $2: device $3: [A-Z0-9_]+ -> $5 \([0-9]+ ms\)\$" "$_log" | cut -d: -f1)
 	[ "$(echo "$_first" | grep -c .)" -eq 2 ] && [ "$(echo "$_then" | grep -c .)" -eq 2 ] ||
 		why "$1: job $2: expected 2 '-> $4' and 2 '-> $5' device lines: $(grep \
 "job $2: device" "$_log" | tr '\n' ' ')" || return 1
