@@ -242,7 +242,7 @@ static int device_add(struct config *c, const char *name, unsigned int line)
 		return -ENOMEM;
 	c->devices = v;
 	v[c->n_devices] = (struct config_device){ .line = line };
-	snprintf(v[c->n_devices].name, sizeof(v->name), "%s", name);
+	snprintf(v[c->n_devices].name, sizeof(v->name), "%.*s", (int)sizeof(v->name) - 1, name);
 	c->n_devices++;
 	return 0;
 }

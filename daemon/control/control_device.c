@@ -199,8 +199,10 @@ static void device_sanitize(char *s)
 /* Copies at most size - 1 bytes of src (names are cut, not refused: a suffix may follow). */
 static void device_copy(char *dst, size_t size, const char *prefix, const char *src)
 {
-	size_t np = strlen(prefix), n = strnlen(src, size - 1 - np);
+	size_t np = strlen(prefix), n = strlen(src);
 
+	if (n > size - 1 - np)
+		n = size - 1 - np;
 	memcpy(dst, prefix, np);
 	memcpy(dst + np, src, n);
 	dst[np + n] = '\0';

@@ -285,7 +285,7 @@ static int vfio_get_state(struct backend *b, enum fsm_state *ret)
  */
 static int vfio_set_failed(struct vfio_dev *d, enum fsm_state from, enum fsm_state target, int err)
 {
-	enum fsm_state now;
+	enum fsm_state now = FSM_ERROR; /* gcc -O3 cannot see vfio_refresh() sets it */
 	int r;
 
 	r = vfio_refresh(d, &now);
@@ -330,7 +330,7 @@ static int vfio_out_of_sync(struct vfio_dev *d, enum fsm_state from, enum fsm_st
 static int vfio_set_state(struct backend *b, enum fsm_state target, bool *ret_opened)
 {
 	struct vfio_dev *d = vfio_dev(b);
-	enum fsm_state from;
+	enum fsm_state from = FSM_ERROR; /* set by vfio_known_state(); gcc -O3 cannot see it */
 	int data_fd, r;
 
 	r = vfio_known_state(d, &from);
@@ -429,7 +429,7 @@ static int vfio_precopy_info(struct backend *b, uint64_t *ret_initial, uint64_t 
 static int vfio_reset(struct backend *b)
 {
 	struct vfio_dev *d = vfio_dev(b);
-	enum fsm_state now;
+	enum fsm_state now = FSM_ERROR; /* set by vfio_refresh(); gcc -O3 cannot see it */
 	int r;
 
 	r = d->sys->ioctl(d->fd, VFIO_DEVICE_RESET, NULL);
