@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "control.h"
 #include "daemon_int.h"
 #include "log.h"
@@ -58,8 +60,22 @@ int daemon_start_migrate(struct daemon *d)
 	return r;
 }
 
+/* What systemd is told the last teardown may take: device arcs in flight finish, then the
+ * rollbacks run (each an ioctl or a few); generous, since a kill there closes the device fds
+ * mid-arc. */
+#define DAEMON_TEARDOWN_MS 60000
+
 void daemon_stop_migrate(struct daemon *d)
 {
+	uint32_t left = d->migrate ? migrate_active_jobs(d->migrate) : 0;
+
+	if (left && d->stopping) {
+		sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu",
+			   (unsigned long long)DAEMON_TEARDOWN_MS * 1000);
+		log_notice("stopping: ending %u unfinished job(s); device changes in flight finish "
+			   "first, then the rollbacks run (systemd is given %u s more)",
+			   left, DAEMON_TEARDOWN_MS / 1000);
+	}
 	migrate_free(d->migrate);
 	d->migrate = NULL;
 }

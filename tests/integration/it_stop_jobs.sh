@@ -121,5 +121,8 @@ first=$(grep -Eo 'EXTEND_TIMEOUT_USEC=[0-9]+' "$IT_DIR/b3.notify" | head -n 1 | 
 grep -q 'STATUS=stopping: 1 job to reach a safe point' "$IT_DIR/b3.notify" || it_fail "no stopping STATUS="
 it_expect_log b3 'stopping: stop_timeout \(2000 ms\) passed with 1 job\(s\) unfinished \(1 past COMMIT\)'
 it_expect_log b3 "job $IT_DJOB: vfio-migd is stopping after COMMIT; the devices stay as they are"
+# the last teardown tells systemd it may take longer
+it_expect_log b3 'stopping: ending 1 unfinished job\(s\); device changes in flight finish first, then the rollbacks run \(systemd is given 60 s more\)'
+grep -q 'EXTEND_TIMEOUT_USEC=60000000' "$IT_DIR/b3.notify" || it_fail "no EXTEND_TIMEOUT_USEC for the teardown"
 it_expect_log b3 'control: .* asked for a new job while stopping; refused'
 it_pass
