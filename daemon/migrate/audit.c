@@ -40,26 +40,6 @@ static const char *dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* The devices as "source->target" (or the target alone before PREPARE), comma-separated. */
-static const char *audit_devices(const struct job *j, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (uint32_t i = 0; i < j->n_dev && off < len; i++) {
-		const struct job_dev *jd = &j->dev[i];
-		int n = *jd->source_id ? snprintf(buf + off, len - off, "%s%s->%s", i ? "," : "",
-						  jd->source_id, jd->target_id)
-				       : snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-						  jd->target_id);
-
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	return buf;
-}
-
 /* The outcome's fields: bytes, times, and the error when there is one. */
 static void audit_end_fields(const struct job *j, char *buf, size_t len)
 {
@@ -86,7 +66,7 @@ void audit_job(const struct job *j, const char *event, const char *who)
 		"audit: job=%llu role=%s event=%s by=\"%s\" peer=%s identity=%s devices=%s%s",
 		(unsigned long long)j->id, j->role == CTL_ROLE_SOURCE ? "source" : "destination",
 		event, dash(who), dash(j->peer), dash(j->identity),
-		audit_devices(j, devices, sizeof(devices)), end);
+		job_devices_str(j, ",", devices, sizeof(devices)), end);
 }
 
 void audit_phase(const struct job *j)

@@ -142,7 +142,7 @@ int dest_prepare_incoming(struct migrate *m, const struct ctl_prepare_incoming *
 	j->expires_ms = j->created_ms + j->timeout_ms;
 	job_log(j, LOG_LVL_NOTICE,
 		"incoming migration prepared by %s: source %s, devices %s, token valid until %s",
-		j->who, j->identity, job_devices_str(j, list, sizeof(list)),
+		j->who, j->identity, job_devices_str(j, " ", list, sizeof(list)),
 		timefmt_utc((int64_t)(j->expires_ms / 1000), until, sizeof(until)));
 	audit_job(j, "prepare", who);
 	job_emit(j, CTL_EVENT_JOB_CREATED);

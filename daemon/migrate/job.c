@@ -67,7 +67,7 @@ void job_dev_snapshot(struct job_dev *jd)
 	jd->has_st = true;
 }
 
-const char *job_devices_str(const struct job *j, char *buf, size_t len)
+const char *job_devices_str(const struct job *j, const char *sep, char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -76,11 +76,11 @@ const char *job_devices_str(const struct job *j, char *buf, size_t len)
 		const struct job_dev *jd = &j->dev[i];
 		int n;
 
-		if (j->role == CTL_ROLE_SOURCE)
-			n = snprintf(buf + off, len - off, "%s%s->%s", i ? " " : "", jd->source_id,
+		if (*jd->source_id)
+			n = snprintf(buf + off, len - off, "%s%s->%s", i ? sep : "", jd->source_id,
 				     jd->target_id);
 		else
-			n = snprintf(buf + off, len - off, "%s%s", i ? " " : "", jd->target_id);
+			n = snprintf(buf + off, len - off, "%s%s", i ? sep : "", jd->target_id);
 		if (n < 0)
 			break;
 		off += (size_t)n;

@@ -248,8 +248,9 @@ int job_wait_add(struct job *j, uint32_t timeout_ms, migrate_wait_fn *done, void
 void job_wait_complete_all(struct job *j, int err, const struct proto_error *e);
 /* Releases the job's devices in the registry. */
 void job_release(struct job *j);
-/* "a->x b->y" (source) or "x y" (destination) into buf; returns buf. */
-const char *job_devices_str(const struct job *j, char *buf, size_t len);
+/* The devices as "a->x", or "x" while only the target id is known (a destination before
+ * PREPARE), joined by sep, into buf; returns buf. */
+const char *job_devices_str(const struct job *j, const char *sep, char *buf, size_t len);
 /* Total bytes its streams moved. */
 uint64_t job_bytes(const struct job *j);
 

@@ -170,10 +170,10 @@ static void source_audit_start(struct job *j)
 		"migration to %s requested by %s: devices %s; pre-copy %s, switchover %s, "
 		"resume %s, downtime limit %u ms, bandwidth %" PRIu64 " B/s%s, timeout %" PRIu64
 		" ms%s",
-		j->peer, j->who, job_devices_str(j, map, sizeof(map)), j->precopy ? "on" : "off",
-		j->switchover_manual ? "manual" : "auto", j->resume_manual ? "manual" : "auto",
-		j->downtime_limit_ms, j->bandwidth, j->bandwidth ? "" : " (unlimited)",
-		j->timeout_ms, j->timeout_ms ? "" : " (none)");
+		j->peer, j->who, job_devices_str(j, " ", map, sizeof(map)),
+		j->precopy ? "on" : "off", j->switchover_manual ? "manual" : "auto",
+		j->resume_manual ? "manual" : "auto", j->downtime_limit_ms, j->bandwidth,
+		j->bandwidth ? "" : " (unlimited)", j->timeout_ms, j->timeout_ms ? "" : " (none)");
 }
 
 int source_start(struct migrate *m, const struct ctl_migrate *req, const char *who,
