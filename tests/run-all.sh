@@ -60,12 +60,16 @@ suites() {
 		failed=$((failed + 1))
 		return 1
 	fi
+	# remembered for the summary at the end, the only part of a long CI log some readers see
+	grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' "$dir/suites.log" |
+		sed "s|^|$dir: |" >>"$root/.failed-tests.log"
 	passed=$((passed + ${ok:-0} + ${xf:-0}))
 	failed=$((failed + ${bad:-0} + ${up:-0} + ${to:-0}))
 	skipped=$((skipped + ${sk:-0}))
 }
 
 werror=-Dwerror=true
+: >"$root/.failed-tests.log"
 
 note "build/ (gcc, -Werror): unit, style, integration, vm, packaging"
 if setup build $werror; then
@@ -79,9 +83,25 @@ if setup build-asan $werror -Db_sanitize=address,undefined -Db_lundef=false; the
 fi
 
 note "build-fuzz/ (clang libFuzzer smoke runs)"
-if CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+if CC=clang setup build-fuzz $werror -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dfuzz_seconds="${FUZZ_SECONDS:-10}"; then
 	suites build-fuzz fuzz
+fi
+
+# what failed, with the end of each failed test's log, just above the totals
+if [ -s "$root/.failed-tests.log" ]; then
+	note "failed tests"
+	cat "$root/.failed-tests.log"
+	while read -r dir _ _ _ name _; do
+		dir=${dir%:}
+		log="$root/$dir/meson-logs/testlog.txt"
+		[ -f "$log" ] || continue
+		note "end of the log of $dir $name"
+		awk -v n="$name" '/^==================================== [0-9]+\/[0-9]+ ====/ { cur = "" }
+			$0 ~ "^test: +.*" n "$" { cur = n; buf = "" }
+			cur != "" { buf = buf $0 "\n" }
+			END { printf "%s", buf }' "$log" | tail -n 40
+	done <"$root/.failed-tests.log"
 fi
 
 echo

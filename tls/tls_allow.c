@@ -119,8 +119,8 @@ static bool allow_sha256_parse(const char *s, char out[TLS_FINGERPRINT_HEX_LEN])
 
 /* Why an entry of each kind was refused, indexed by enum allow_kind. */
 static const char *const allow_syntax[] = {
-	[ALLOW_DNS] = "not a host name (letters, digits and '-' in dot-separated labels, no "
-		      "wildcards, no trailing dot)",
+	[ALLOW_DNS] = ("not a host name (letters, digits and '-' in dot-separated labels, no "
+		       "wildcards, no trailing dot)"),
 	[ALLOW_URI] = "not a URI (scheme:rest, printable ASCII without spaces)",
 	[ALLOW_SHA256] = "not a SHA-256 fingerprint (64 hex digits, or 32 colon-separated pairs)",
 };

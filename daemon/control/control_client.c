@@ -148,8 +148,9 @@ static int client_flush(struct control_client *c)
 
 /* ---- closing ---- */
 
-static void client_vclose(struct control_client *c, enum log_level level, const char *fmt,
-			  va_list ap)
+__attribute__((format(printf, 3, 0))) static void client_vclose(struct control_client *c,
+								enum log_level level,
+								const char *fmt, va_list ap)
 {
 	char why[CONTROL_WHY_MAX];
 

@@ -117,8 +117,8 @@ START_TEST(test_ctx_misc)
 	const char *good[] = {
 		"dns:A-1.Example.TEST", "uri:spiffe://x/y?z=1",
 		"sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
-		"sha256:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:"
-		"89:ab:cd:ef:01:23:45:67:89:ab:cd:ef"
+		("sha256:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:"
+		 "89:ab:cd:ef:01:23:45:67:89:ab:cd:ef")
 	};
 	struct tls_config c = cfg_for("hosta");
 	struct tls_ctx *ctx = NULL;

@@ -51,7 +51,7 @@ static void open_fails(const char *name, int err, const char *text)
 
 START_TEST(test_names_pci)
 {
-	static const char *const names[] = { PCI61, "pci:" PCI61, "01:00.0", "pci:01:00.0" };
+	static const char *const names[] = { PCI61, ("pci:" PCI61), "01:00.0", "pci:01:00.0" };
 	struct backend_desc desc;
 
 	fake_vfio_init(true, false);
