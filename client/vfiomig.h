@@ -43,6 +43,9 @@
  * inside an _async function. A callback may issue new calls; it must not close the client.
  * The event callback is never re-entered: when it makes a blocking call, the events arriving
  * meanwhile are queued and delivered, in order, after it returns.
+ * Replies need not come in the order of their requests: the daemon runs operations that touch
+ * a device (device add, remove, info, set state) off its loop and answers others meanwhile.
+ * Each reply reaches the callback of its own call; do not rely on their order.
  */
 #ifndef VFIOMIG_H
 #define VFIOMIG_H

@@ -83,6 +83,16 @@ struct control_client *control_call_client(const struct control_call *call)
 	return call->client;
 }
 
+uint32_t control_call_serial(const struct control_call *call)
+{
+	return call->serial;
+}
+
+const char *control_call_op_name(const struct control_call *call)
+{
+	return ctl_request_op_name(call->op);
+}
+
 int control_call_take_fd(struct control_call *call, uint32_t index)
 {
 	int fd;

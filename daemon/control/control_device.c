@@ -5,9 +5,17 @@
  *
  * The server remembers how each device it added was named (its origin: kind and address), so
  * device_info reports what the orchestrator gave; devices from the configuration are
- * described from their backend. Blocking: device_add opens the device (open_device());
- * device_info computes the content digest where the backend can (sim). Threading: the loop
- * thread only.
+ * described from their backend.
+ *
+ * Nothing here calls into a device on the loop: add (open_device()), remove (the last close,
+ * which the kernel may follow with a reset), set_state (a driver's arc) and info (the
+ * content digest, sim) run their device call in a worker (control_work.c). Meanwhile the
+ * device is kept safe: set_state holds a registry claim of its own (REGISTRY_CONTROL + n, so a
+ * job or another operation is refused with "busy"), info pins it (it cannot be removed, a
+ * job may still take it), remove has taken it out of the registry, and an add in flight
+ * holds its id in srv->adds.
+ *
+ * Threading: the loop thread, except the *_run() functions, each in its operation's worker.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +23,7 @@
 #include <string.h>
 
 #include "control_int.h"
+#include "ctl_reply.h"
 #include "open.h"
 #include "registry.h"
 
@@ -83,8 +92,9 @@ static uint32_t device_kind(const struct backend_desc *desc)
 	return CTL_KIND_VFIO_PCI;
 }
 
+/* Describes d from what the loop may read (cached state, description); no device call. */
 static void device_fill(struct control_server *srv, struct device *d, uint64_t owner,
-			bool with_digest, struct ctl_device_info *out)
+			struct ctl_device_info *out)
 {
 	const struct backend_desc *desc = device_desc(d);
 	const struct control_origin *o = device_origin(srv, device_id(d));
@@ -97,10 +107,8 @@ static void device_fill(struct control_server *srv, struct device *d, uint64_t o
 	snprintf(out->address, sizeof(out->address), "%s", o ? o->address : desc->path);
 	out->state = (uint32_t)device_state(d);
 	out->migration_flags = device_caps(d)->mig_flags & FSM_F_ALL;
-	out->owner_job = owner;
-	/* never while a job streams: the digest would race the job's worker */
-	if (with_digest && owner == REGISTRY_FREE)
-		out->has_digest = backend_digest(device_backend(d), out->digest) == 0;
+	/* an operation of this socket is no job: the device shows as free while it runs */
+	out->owner_job = owner >= REGISTRY_CONTROL ? REGISTRY_FREE : owner;
 }
 
 /* Finds a device for an operation; fills a NOT_FOUND reply when there is none. */
@@ -115,19 +123,55 @@ static struct device *device_get(struct control_server *srv, const char *id, str
 	return d;
 }
 
-/* Refuses an operation on a device a job holds. */
+/* Refuses an operation on a device a job or another operation holds. */
 static int device_check_free(struct control_server *srv, const char *id, const char *what,
 			     struct ctl_reply *rep)
 {
 	uint64_t owner = registry_owner(srv->env.devices, id);
+	char who[80];
 
-	if (owner == REGISTRY_FREE)
+	if (owner == REGISTRY_FREE && !registry_pinned(srv->env.devices, id))
 		return 0;
-	control_call_error(rep, -EBUSY, 0, id,
-			   "device %s is held by job %llu and cannot be %s; cancel the job or "
-			   "wait for it",
-			   id, (unsigned long long)owner, what);
+	registry_owner_desc(owner == REGISTRY_FREE ? REGISTRY_CONTROL : owner, who, sizeof(who));
+	if (owner == REGISTRY_FREE || owner >= REGISTRY_CONTROL)
+		control_call_error(rep, -EBUSY, 0, id,
+				   "device %s is busy with %s and cannot be %s now; try again when "
+				   "it has finished",
+				   id, who, what);
+	else
+		control_call_error(rep, -EBUSY, 0, id,
+				   "device %s is held by %s and cannot be %s; cancel the job or "
+				   "wait for it",
+				   id, who, what);
 	return -EBUSY;
+}
+
+/*
+ * Holds a free device for one operation of this socket (a claim of its own, released by the
+ * operation's done()). Returns the owner value, or REGISTRY_FREE after filling a reply.
+ */
+static uint64_t device_hold(struct control_server *srv, const char *id, const char *what,
+			    struct ctl_reply *rep)
+{
+	uint64_t owner = REGISTRY_CONTROL + (srv->next_claim++ & (REGISTRY_CONTROL - 1));
+	const char *ids[1] = { id };
+
+	if (device_check_free(srv, id, what, rep) < 0)
+		return REGISTRY_FREE;
+	if (registry_claim(srv->env.devices, ids, 1, owner, NULL) < 0) {
+		control_call_error(rep, -EBUSY, 0, id, "device %s cannot be held for this: busy",
+				   id);
+		return REGISTRY_FREE;
+	}
+	return owner;
+}
+
+/* The name of the client a call came from, for log lines written after it may have gone. */
+static void device_who(struct control_call *call, char *who, size_t len)
+{
+	struct control_client *c = control_call_client(call);
+
+	snprintf(who, len, "%s", c ? c->name : "client");
 }
 
 int control_device_list(struct control_call *call, const struct ctl_request *req,
@@ -149,10 +193,42 @@ int control_device_list(struct control_call *call, const struct ctl_request *req
 		uint64_t owner;
 		struct device *d = registry_at(srv->env.devices, i, &owner);
 
-		device_fill(srv, d, owner, false, &l->devices[i]);
+		device_fill(srv, d, owner, &l->devices[i]);
 	}
 	l->n_devices = (uint32_t)n;
 	return CONTROL_REPLY_NOW;
+}
+
+/* ---- info ---- */
+
+/*
+ * device_info: the description, and the content digest computed in a worker. The device is
+ * pinned (not claimed): a job may take it meanwhile, the backend's digest is safe against
+ * that (sim hashes under its mutex); only a remove must wait.
+ */
+struct device_info_work {
+	struct device *d;
+	bool has_digest;
+	uint8_t digest[sizeof(((struct ctl_device_info *)0)->digest)];
+};
+
+static void device_info_run(void *arg)
+{
+	struct device_info_work *w = arg;
+
+	w->has_digest = backend_digest(device_backend(w->d), w->digest) == 0;
+}
+
+static void device_info_done(struct control_server *srv, void *arg, struct ctl_reply *rep)
+{
+	struct device_info_work *w = arg;
+	const char *id = device_id(w->d);
+
+	registry_unpin(srv->env.devices, id);
+	device_fill(srv, w->d, registry_owner(srv->env.devices, id), &rep->u.device);
+	rep->u.device.has_digest = w->has_digest;
+	memcpy(rep->u.device.digest, w->digest, sizeof(w->digest));
+	free(w);
 }
 
 int control_device_info(struct control_call *call, const struct ctl_request *req,
@@ -161,10 +237,49 @@ int control_device_info(struct control_call *call, const struct ctl_request *req
 	struct control_server *srv = control_call_server(call);
 	const char *id = req->u.device.id;
 	struct device *d = device_get(srv, id, rep);
+	uint64_t owner = d ? registry_owner(srv->env.devices, id) : REGISTRY_FREE;
+	struct device_info_work *w;
 
-	if (d)
-		device_fill(srv, d, registry_owner(srv->env.devices, id), true, &rep->u.device);
-	return CONTROL_REPLY_NOW;
+	if (!d)
+		return CONTROL_REPLY_NOW;
+	/* held: described without the digest, which would read a state in motion */
+	if (owner != REGISTRY_FREE) {
+		device_fill(srv, d, owner, &rep->u.device);
+		return CONTROL_REPLY_NOW;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return control_call_error(rep, -ENOMEM, 0, id,
+					  "the daemon is out of memory; try again later");
+	w->d = d;
+	registry_pin(srv->env.devices, id);
+	return control_work_start(call, rep, device_info_run, device_info_done, w);
+}
+
+/* ---- remove ---- */
+
+/* device_remove: the device is out of the registry; a worker closes it. */
+struct device_remove_work {
+	struct device *d;
+	char id[PROTO_ID_MAX + 1];
+	char who[64];
+};
+
+static void device_remove_run(void *arg)
+{
+	struct device_remove_work *w = arg;
+
+	device_free(w->d);
+}
+
+static void device_remove_done(struct control_server *srv, void *arg, struct ctl_reply *rep)
+{
+	struct device_remove_work *w = arg;
+
+	(void)srv;
+	(void)rep;
+	log_info("control: %s: device %s removed", w->who, w->id);
+	free(w);
 }
 
 int control_device_remove(struct control_call *call, const struct ctl_request *req,
@@ -172,20 +287,52 @@ int control_device_remove(struct control_call *call, const struct ctl_request *r
 {
 	struct control_server *srv = control_call_server(call);
 	const char *id = req->u.device.id;
+	struct device_remove_work *w;
 	int r;
 
 	if (!device_get(srv, id, rep) || device_check_free(srv, id, "removed", rep) < 0)
 		return CONTROL_REPLY_NOW;
-	r = registry_remove(srv->env.devices, id);
-	if (r < 0)
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return control_call_error(rep, -ENOMEM, 0, id,
+					  "the daemon is out of memory; try again later");
+	r = registry_take(srv->env.devices, id, &w->d);
+	if (r < 0) {
+		free(w);
 		return control_call_error(rep, r, 0, id, "device %s: cannot remove it: %s", id,
 					  strerror(-r));
+	}
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	device_who(call, w->who, sizeof(w->who));
 	device_origin_drop(srv, id);
-	client_log(control_call_client(call), LOG_LVL_INFO, "device %s removed", id);
-	return CONTROL_REPLY_NOW;
+	return control_work_start(call, rep, device_remove_run, device_remove_done, w);
 }
 
 /* ---- add ---- */
+
+/* device_add: an add in flight, on srv->adds so its id stays taken until it is registered. */
+struct control_add {
+	TAILQ_ENTRY(control_add) entry;
+	struct ctl_device_add a; /* the request; a.id is the id picked */
+	int fd;			 /* CTL_SOURCE_FD: the fd passed, owned by open_device() */
+	char who[64];
+	struct device *d; /* run's result */
+	int rc;
+	char err[PROTO_MESSAGE_MAX / 2];
+};
+
+/* An id in use: a device of the registry or an add in flight. */
+static bool device_id_taken(struct control_server *srv, const char *id)
+{
+	const struct control_add *w;
+
+	if (registry_find(srv->env.devices, id))
+		return true;
+	TAILQ_FOREACH(w, &srv->adds, entry)
+	if (strcmp(w->a.id, id) == 0)
+		return true;
+	return false;
+}
 
 /* Makes s a device id in place: characters outside the id set become '_'. */
 static void device_sanitize(char *s)
@@ -246,7 +393,7 @@ static int device_derive_id(struct control_server *srv, const struct ctl_device_
 			snprintf(id, PROTO_ID_MAX + 1, "%s", base);
 		else
 			snprintf(id, PROTO_ID_MAX + 1, "%s-%d", base, i);
-		if (device_id_valid(id) && !registry_find(srv->env.devices, id))
+		if (device_id_valid(id) && !device_id_taken(srv, id))
 			return 0;
 	}
 	return -ENOSPC;
@@ -273,7 +420,7 @@ static int device_pick_id(struct control_server *srv, const struct ctl_device_ad
 			id, DEVICE_ID_MAX);
 		return -EINVAL;
 	}
-	if (registry_find(srv->env.devices, id)) {
+	if (device_id_taken(srv, id)) {
 		control_call_error(rep, -EEXIST, 0, id,
 				   "device id %s is already in use; choose another id or remove "
 				   "that device first",
@@ -348,31 +495,55 @@ static int device_register(struct control_server *srv, struct device *d, struct 
 	return r;
 }
 
+static void device_add_run(void *arg)
+{
+	struct control_add *w = arg;
+	const struct ctl_device_add *a = &w->a;
+
+	w->rc = open_device(a->id, device_open_source(a->source),
+			    a->source == CTL_SOURCE_FD ? NULL : a->spec, w->fd, &w->d, w->err,
+			    sizeof(w->err));
+}
+
+static void device_add_done(struct control_server *srv, void *arg, struct ctl_reply *rep)
+{
+	struct control_add *w = arg;
+	const struct ctl_device_add *a = &w->a;
+
+	TAILQ_REMOVE(&srv->adds, w, entry);
+	if (w->rc < 0) {
+		device_open_error(rep, w->rc, a, a->id, w->err);
+	} else if (device_register(srv, w->d, rep) == 0) {
+		device_origin_set(srv, a->id, device_add_kind(a->source),
+				  a->source == CTL_SOURCE_FD ? "" : a->spec);
+		device_fill(srv, w->d, REGISTRY_FREE, &rep->u.device);
+		log_info("control: %s: device %s added: %s %s, state %s", w->who, a->id,
+			 device_desc(w->d)->kind, device_desc(w->d)->model,
+			 fsm_state_name(device_state(w->d)));
+	}
+	free(w);
+}
+
 int control_device_add(struct control_call *call, const struct ctl_request *req,
 		       struct ctl_reply *rep)
 {
 	struct control_server *srv = control_call_server(call);
 	const struct ctl_device_add *a = &req->u.device_add;
-	char id[PROTO_ID_MAX + 1], err[PROTO_MESSAGE_MAX / 2];
-	struct device *d;
-	int fd = -1, r;
+	struct control_add *w = calloc(1, sizeof(*w));
 
-	if (device_pick_id(srv, a, id, rep) < 0)
+	if (!w)
+		return control_call_error(rep, -ENOMEM, 0, NULL,
+					  "the daemon is out of memory; try again later");
+	if (device_pick_id(srv, a, w->a.id, rep) < 0) {
+		free(w);
 		return CONTROL_REPLY_NOW;
-	if (a->source == CTL_SOURCE_FD)
-		fd = control_call_take_fd(call, a->fd_index);
-	r = open_device(id, device_open_source(a->source),
-			a->source == CTL_SOURCE_FD ? NULL : a->spec, fd, &d, err, sizeof(err));
-	if (r < 0)
-		return device_open_error(rep, r, a, id, err);
-	if (device_register(srv, d, rep) != 0)
-		return CONTROL_REPLY_NOW;
-	device_origin_set(srv, id, device_add_kind(a->source),
-			  a->source == CTL_SOURCE_FD ? "" : a->spec);
-	device_fill(srv, d, REGISTRY_FREE, false, &rep->u.device);
-	client_log(control_call_client(call), LOG_LVL_INFO, "device %s added: %s %s, state %s", id,
-		   device_desc(d)->kind, device_desc(d)->model, fsm_state_name(device_state(d)));
-	return CONTROL_REPLY_NOW;
+	}
+	w->a.source = a->source;
+	memcpy(w->a.spec, a->spec, sizeof(w->a.spec));
+	w->fd = a->source == CTL_SOURCE_FD ? control_call_take_fd(call, a->fd_index) : -1;
+	device_who(call, w->who, sizeof(w->who));
+	TAILQ_INSERT_TAIL(&srv->adds, w, entry);
+	return control_work_start(call, rep, device_add_run, device_add_done, w);
 }
 
 /* ---- set state ---- */
@@ -396,23 +567,60 @@ static int device_change_error(struct ctl_reply *rep, const char *id, enum fsm_s
 		fsm_state_name(chg->from), fsm_state_name(target), chg->reason, after);
 }
 
+/* device_set_state: the change, run by a worker while this operation holds the device. */
+struct device_state_work {
+	struct device *d;
+	uint64_t owner;
+	enum fsm_state target;
+	struct device_change chg;
+	int rc;
+	char who[64];
+};
+
+static void device_state_run(void *arg)
+{
+	struct device_state_work *w = arg;
+
+	w->rc = device_set_state(w->d, w->target, device_state(w->d), &w->chg);
+}
+
+static void device_state_done(struct control_server *srv, void *arg, struct ctl_reply *rep)
+{
+	struct device_state_work *w = arg;
+	const char *id = device_id(w->d);
+
+	registry_release(srv->env.devices, w->owner);
+	if (w->rc < 0) {
+		device_change_error(rep, id, w->target, w->rc, &w->chg);
+	} else {
+		device_fill(srv, w->d, REGISTRY_FREE, &rep->u.device);
+		log_info("control: %s: device %s: %s -> %s", w->who, id,
+			 fsm_state_name(w->chg.from), fsm_state_name(w->chg.reached));
+	}
+	free(w);
+}
+
 int control_device_set_state(struct control_call *call, const struct ctl_request *req,
 			     struct ctl_reply *rep)
 {
 	struct control_server *srv = control_call_server(call);
 	const char *id = req->u.set_state.id;
-	enum fsm_state target = (enum fsm_state)req->u.set_state.state;
-	struct device_change chg;
 	struct device *d = device_get(srv, id, rep);
-	int r;
+	struct device_state_work *w;
 
-	if (!d || device_check_free(srv, id, "moved by hand", rep) < 0)
+	if (!d)
 		return CONTROL_REPLY_NOW;
-	r = device_set_state(d, target, device_state(d), &chg);
-	if (r < 0)
-		return device_change_error(rep, id, target, r, &chg);
-	device_fill(srv, d, REGISTRY_FREE, false, &rep->u.device);
-	client_log(control_call_client(call), LOG_LVL_INFO, "device %s: %s -> %s", id,
-		   fsm_state_name(chg.from), fsm_state_name(chg.reached));
-	return CONTROL_REPLY_NOW;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return control_call_error(rep, -ENOMEM, 0, id,
+					  "the daemon is out of memory; try again later");
+	w->owner = device_hold(srv, id, "moved by hand", rep);
+	if (w->owner == REGISTRY_FREE) {
+		free(w);
+		return CONTROL_REPLY_NOW;
+	}
+	w->d = d;
+	w->target = (enum fsm_state)req->u.set_state.state;
+	device_who(call, w->who, sizeof(w->who));
+	return control_work_start(call, rep, device_state_run, device_state_done, w);
 }

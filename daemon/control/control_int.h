@@ -22,6 +22,8 @@
 
 struct event;
 struct control_call;
+struct control_work;
+struct control_add;
 
 #define CONTROL_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define CONTROL_WHY_MAX	 512 /* one reason for closing a client */
@@ -50,6 +52,11 @@ struct control_server {
 	unsigned int n_open;					 /* clients not CLOSED */
 	struct control_origin *origins;
 	size_t n_origins;
+	int work_fd; /* eventfd: a device operation's worker finished (control_work.c) */
+	struct event *work_ev;
+	TAILQ_HEAD(control_work_list, control_work) works; /* running or finished, not joined */
+	TAILQ_HEAD(control_add_list, control_add) adds;	   /* device_add calls opening */
+	uint64_t next_claim; /* registry owner for the next operation: REGISTRY_CONTROL + n */
 };
 
 /* ---- control_listen.c: the socket file ---- */
@@ -203,6 +210,10 @@ struct control_server *control_call_server(const struct control_call *call);
 /* The client of a call; NULL once it has gone. */
 struct control_client *control_call_client(const struct control_call *call);
 
+/* The request's serial and operation name ("device_add"), for log lines. */
+uint32_t control_call_serial(const struct control_call *call);
+const char *control_call_op_name(const struct control_call *call);
+
 /* Takes the index-th fd of the request (-1 if absent or taken); untaken fds are closed. */
 int control_call_take_fd(struct control_call *call, uint32_t index);
 
@@ -221,6 +232,34 @@ void control_call_detach_all(struct control_client *c);
  */
 int control_call_error(struct ctl_reply *rep, int err, uint32_t code_override, const char *device,
 		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- control_work.c: device operations off the loop ---- */
+
+/* The blocking part of an operation; its worker thread. */
+typedef void control_work_fn(void *arg);
+
+/*
+ * The rest, on the loop once run() returned: fills rep (zeroed, result set as for a
+ * handler) and gives back what the handler took. Runs even when the client has gone (the
+ * reply is then dropped) and at server teardown.
+ */
+typedef void control_work_done_fn(struct control_server *srv, void *arg, struct ctl_reply *rep);
+
+/*
+ * Runs run(arg) in a new worker thread and then done(srv, arg, reply) on the loop, whose
+ * reply answers call. For a handler: returns CONTROL_REPLY_LATER, or, when no thread can be
+ * started, runs both at once (logged) and returns CONTROL_REPLY_NOW with rep filled. arg is
+ * the caller's, untouched here.
+ */
+int control_work_start(struct control_call *call, struct ctl_reply *rep, control_work_fn *run,
+		       control_work_done_fn *done, void *arg);
+
+/* Sets up the wake-up eventfd. Returns 0 or -errno. */
+int control_work_init(struct control_server *srv);
+
+/* Waits for every running operation (blocking: an ioctl cannot be interrupted), completes
+ * it, then frees the eventfd. Safe after a failed or no control_work_init(). */
+void control_work_free_all(struct control_server *srv);
 
 /* ---- handlers ---- */
 

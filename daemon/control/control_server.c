@@ -157,8 +157,18 @@ static int server_alloc(struct event_base *base, const struct control_options *o
 	srv->base = base;
 	srv->env = *env;
 	srv->fd = -1;
+	srv->work_fd = -1;
 	TAILQ_INIT(&srv->clients);
+	TAILQ_INIT(&srv->works);
+	TAILQ_INIT(&srv->adds);
 	r = server_copy_opts(srv, o, err, errlen);
+	if (r == 0) {
+		r = control_work_init(srv);
+		if (r < 0)
+			control_fail(err, errlen, r,
+				     "control server: cannot set up its worker wake-up: %s",
+				     strerror(-r));
+	}
 	if (r < 0) {
 		control_server_free(srv);
 		return r;
@@ -247,6 +257,7 @@ void control_server_free(struct control_server *srv)
 
 	if (!srv)
 		return;
+	control_work_free_all(srv);
 	while ((c = TAILQ_FIRST(&srv->clients)))
 		control_client_free(c);
 	if (srv->accept_ev)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 struct registry_entry {
 	struct device *dev;
 	uint64_t owner;
+	unsigned int pins; /* readers in workers: the device stays, jobs may still claim it */
 };
 
 struct registry {
@@ -82,19 +84,66 @@ int registry_add(struct registry *r, struct device *d)
 	return 0;
 }
 
-int registry_remove(struct registry *r, const char *id)
+int registry_take(struct registry *r, const char *id, struct device **ret)
 {
 	bool found;
 	size_t at = registry_search(r, id, &found);
 
 	if (!found)
 		return -ENOENT;
-	if (r->v[at].owner != REGISTRY_FREE)
+	if (r->v[at].owner != REGISTRY_FREE || r->v[at].pins)
 		return -EBUSY;
-	device_free(r->v[at].dev);
+	*ret = r->v[at].dev;
 	memmove(&r->v[at], &r->v[at + 1], (r->n - at - 1) * sizeof(*r->v));
 	r->n--;
 	return 0;
+}
+
+int registry_remove(struct registry *r, const char *id)
+{
+	struct device *d;
+	int ret = registry_take(r, id, &d);
+
+	if (ret == 0)
+		device_free(d);
+	return ret;
+}
+
+int registry_pin(struct registry *r, const char *id)
+{
+	bool found;
+	size_t at = registry_search(r, id, &found);
+
+	if (!found)
+		return -ENOENT;
+	r->v[at].pins++;
+	return 0;
+}
+
+void registry_unpin(struct registry *r, const char *id)
+{
+	bool found;
+	size_t at = registry_search(r, id, &found);
+
+	if (found && r->v[at].pins)
+		r->v[at].pins--;
+}
+
+bool registry_pinned(const struct registry *r, const char *id)
+{
+	bool found;
+	size_t at = registry_search(r, id, &found);
+
+	return found && r->v[at].pins;
+}
+
+const char *registry_owner_desc(uint64_t owner, char *buf, size_t len)
+{
+	if (owner >= REGISTRY_CONTROL)
+		snprintf(buf, len, "a device operation asked for on the control socket");
+	else
+		snprintf(buf, len, "job %llu", (unsigned long long)owner);
+	return buf;
 }
 
 struct device *registry_find(const struct registry *r, const char *id)

@@ -8,6 +8,7 @@
 #ifndef VFIO_MIGD_DEVICE_REGISTRY_H
 #define VFIO_MIGD_DEVICE_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,12 @@
 
 /* Owner value of a device no job holds. */
 #define REGISTRY_FREE 0
+/*
+ * Owners from here up are not jobs: a control-socket operation running off the loop (a state
+ * change asked for by hand, the content digest) holds the device meanwhile. Job ids count up
+ * from 1 and never get here.
+ */
+#define REGISTRY_CONTROL (UINT64_C(1) << 63)
 
 struct registry;
 
@@ -27,8 +34,26 @@ void registry_free(struct registry *r);
 /* Takes ownership of d on success. -EEXIST for a taken id, -ENOSPC when full. */
 int registry_add(struct registry *r, struct device *d);
 
-/* Removes and frees a device. -ENOENT if unknown, -EBUSY while a job holds it. */
+/* Removes and frees a device. -ENOENT if unknown, -EBUSY while a job holds it or it is pinned. */
 int registry_remove(struct registry *r, const char *id);
+
+/*
+ * Removes a device without freeing it: *ret is the caller's. -ENOENT if unknown, -EBUSY while
+ * a job holds it or it is pinned.
+ */
+int registry_take(struct registry *r, const char *id, struct device **ret);
+
+/*
+ * Pins a device for a reader working outside the loop (a digest): it cannot be removed until
+ * unpinned, but jobs may still claim it (the reader must be safe against them: backend calls
+ * are). Pins count. Returns 0 or -ENOENT.
+ */
+int registry_pin(struct registry *r, const char *id);
+void registry_unpin(struct registry *r, const char *id);
+bool registry_pinned(const struct registry *r, const char *id);
+
+/* Who holds a device, for messages: "job N" or what REGISTRY_CONTROL stands for; buf. */
+const char *registry_owner_desc(uint64_t owner, char *buf, size_t len);
 
 /* The device with this id, or NULL. */
 struct device *registry_find(const struct registry *r, const char *id);

@@ -84,6 +84,7 @@ static int dest_claim(struct job *j, const struct ctl_prepare_incoming *req,
 		      struct proto_error *err)
 {
 	const char *ids[PROTO_JOB_DEVICES_MAX];
+	char who[80];
 	size_t bad = 0;
 	int r;
 
@@ -97,9 +98,9 @@ static int dest_claim(struct job *j, const struct ctl_prepare_incoming *req,
 				   "device '%s' not found; add it before preparing", ids[bad]);
 	if (r == -EBUSY)
 		return dest_refuse(err, PROTO_ERR_BUSY, ids[bad],
-				   "device '%s' belongs to job %llu; wait for it or cancel it",
-				   ids[bad],
-				   (unsigned long long)registry_owner(j->m->devices, ids[bad]));
+				   "device '%s' belongs to %s; wait for it or cancel it", ids[bad],
+				   registry_owner_desc(registry_owner(j->m->devices, ids[bad]), who,
+						       sizeof(who)));
 	if (r < 0)
 		return dest_refuse(err, PROTO_ERR_INVALID_ARGUMENT, ids[bad],
 				   "device '%s' is listed twice", ids[bad]);

@@ -138,6 +138,7 @@ static int source_fill(struct job *j, const struct ctl_migrate *req, const char 
 static int source_claim(struct job *j, struct proto_error *err)
 {
 	const char *ids[PROTO_JOB_DEVICES_MAX];
+	char who[80];
 	size_t bad = 0;
 	int r;
 
@@ -146,9 +147,10 @@ static int source_claim(struct job *j, struct proto_error *err)
 	r = registry_claim(j->m->devices, ids, j->n_dev, j->id, &bad);
 	if (r == -EBUSY)
 		return source_refuse(err, PROTO_ERR_BUSY, ids[bad],
-				     "device '%s' belongs to job %llu; wait for it or cancel it",
+				     "device '%s' belongs to %s; wait for it or cancel it",
 				     ids[bad],
-				     (unsigned long long)registry_owner(j->m->devices, ids[bad]));
+				     registry_owner_desc(registry_owner(j->m->devices, ids[bad]),
+							 who, sizeof(who)));
 	if (r < 0)
 		return source_refuse(err, proto_err_from_errno(r), ids[bad],
 				     "device '%s' cannot be claimed: %s", ids[bad], strerror(-r));

@@ -47,6 +47,8 @@ void lt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct vfiomig_client *lt_connect(const char *path);
 /* Monotonic milliseconds. */
 int64_t lt_now_ms(void);
+/* Runs vfiomig_process() on c until *done (a callback counter) reaches at_least; fails after 5 s. */
+void lt_process_until(struct vfiomig_client *c, const int *done, int at_least);
 /* The destination daemon's first peer listen address. */
 void lt_listen_addr(struct vfiomig_client *c, char *buf, size_t size);
 /* The device's digest as hex; fails unless it has one. */

@@ -216,14 +216,20 @@ static void ops_async(struct vfiomig_client *c)
 	int n = 0;
 	struct vfiomig_device_list *l = NULL;
 
-	CHECK(c, vfiomig_device_info_async(c, "s0", 0, ops_async_cb, &n) > 0, "queue");
 	CHECK(c, vfiomig_device_list_async(c, 0, ops_async_cb, &n) > 0, "queue");
 	CHECK(c, vfiomig_hello_async(c, 0, ops_async_cb, &n) > 0, "queue");
-	/* a blocking call delivers the earlier async replies too */
+	/* a blocking call delivers the earlier async replies too (the daemon answers these two
+	 * at once, so before the blocking call's own reply) */
 	OK(c, vfiomig_device_list(c, 0, &l));
 	vfiomig_device_list_free(l);
-	CHECK(c, n == 3, "%d async callbacks ran during the blocking call", n);
-	lt_log("ops: async calls completed inside a blocking call");
+	CHECK(c, n == 2, "%d async callbacks ran during the blocking call", n);
+	/* device_info reads the device in a daemon worker: its reply may overtake a later call's,
+	 * or come after it */
+	CHECK(c, vfiomig_device_info_async(c, "s0", 0, ops_async_cb, &n) > 0, "queue");
+	OK(c, vfiomig_device_list(c, 0, &l));
+	vfiomig_device_list_free(l);
+	lt_process_until(c, &n, 3);
+	lt_log("ops: async calls completed inside a blocking call and in vfiomig_process()");
 }
 
 int lt_ops(const char *sock)

@@ -113,6 +113,54 @@ START_TEST(test_remove_frees_device)
 }
 END_TEST
 
+START_TEST(test_take_pin_and_control_owners)
+{
+	struct registry *r;
+	struct fake_backend *f = fake_backend_new(FSM_F_ALL);
+	struct device *d, *got = NULL;
+	const char *x[] = { "x" };
+	bool freed = false;
+	char buf[80];
+
+	f->freed = &freed;
+	ck_assert_int_eq(device_new("x", &f->base, &d), 0);
+	ck_assert_int_eq(registry_new(2, &r), 0);
+	ck_assert_int_eq(registry_add(r, d), 0);
+	/* a pinned device stays, but a job may still claim it */
+	ck_assert_int_eq(registry_pin(r, "x"), 0);
+	ck_assert_int_eq(registry_pin(r, "x"), 0);
+	ck_assert_int_eq(registry_pin(r, "nope"), -ENOENT);
+	ck_assert(registry_pinned(r, "x"));
+	ck_assert_int_eq(registry_take(r, "x", &got), -EBUSY);
+	ck_assert_int_eq(registry_remove(r, "x"), -EBUSY);
+	ck_assert_int_eq(registry_claim(r, x, 1, 7, NULL), 0);
+	ck_assert_uint_eq(registry_release(r, 7), 1);
+	registry_unpin(r, "x");
+	ck_assert(registry_pinned(r, "x"));
+	registry_unpin(r, "x");
+	registry_unpin(r, "x"); /* never below zero */
+	ck_assert(!registry_pinned(r, "x"));
+	/* a control operation's claim is a claim like a job's, described apart */
+	ck_assert_int_eq(registry_claim(r, x, 1, REGISTRY_CONTROL + 3, NULL), 0);
+	ck_assert_int_eq(registry_claim(r, x, 1, 8, NULL), -EBUSY);
+	ck_assert_int_eq(registry_take(r, "x", &got), -EBUSY);
+	ck_assert_str_eq(registry_owner_desc(registry_owner(r, "x"), buf, sizeof(buf)),
+			 "a device operation asked for on the control socket");
+	ck_assert_str_eq(registry_owner_desc(42, buf, sizeof(buf)), "job 42");
+	ck_assert_uint_eq(registry_release(r, REGISTRY_CONTROL + 2), 0);
+	ck_assert_uint_eq(registry_release(r, REGISTRY_CONTROL + 3), 1);
+	/* take: out of the registry, not freed, the caller's now */
+	ck_assert_int_eq(registry_take(r, "x", &got), 0);
+	ck_assert_ptr_eq(got, d);
+	ck_assert(!freed);
+	ck_assert_ptr_null(registry_find(r, "x"));
+	ck_assert_int_eq(registry_take(r, "x", &got), -ENOENT);
+	device_free(got);
+	ck_assert(freed);
+	registry_free(r);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -122,6 +170,7 @@ static Suite *registry_suite(void)
 	tcase_add_test(tc, test_duplicate_and_full);
 	tcase_add_test(tc, test_claim_all_or_none);
 	tcase_add_test(tc, test_remove_frees_device);
+	tcase_add_test(tc, test_take_pin_and_control_owners);
 	suite_add_tcase(s, tc);
 	return s;
 }
