@@ -52,17 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# on_host HOST CMD...: runs CMD in the host's namespace (or here, without namespaces)
-on_host() {
-	host=$1
-	shift
-	if [ "$netns" -eq 1 ]; then
-		if [ "$host" = hosta ]; then ip netns exec "$ns_a" "$@"; else ip netns exec "$ns_b" "$@"; fi
-	else
-		"$@"
-	fi
-}
-
 make_hosts() {
 	if ip netns add "$ns_a" 2>/dev/null && ip netns add "$ns_b" 2>/dev/null &&
 		ip link add "vmd$$a" type veth peer name "vmd$$b" 2>/dev/null; then
@@ -97,9 +86,19 @@ config() {
 	"$migd" -n -c "$dir/$host.conf" >/dev/null || die "$host.conf does not check"
 }
 
+# start HOST: the daemon in the background, in the host's namespace when there are namespaces.
+# Started as a plain command (ip netns exec execs it), never through a shell function: a
+# function in the background is a subshell, $! would be that subshell, and cleanup's SIGTERM
+# would leave the daemon running.
 start() {
 	host=$1
-	on_host "$host" "$migd" -c "$dir/$host.conf" >"$dir/$host.log" 2>&1 &
+	if [ "$netns" -eq 0 ]; then
+		"$migd" -c "$dir/$host.conf" >"$dir/$host.log" 2>&1 &
+	elif [ "$host" = hosta ]; then
+		ip netns exec "$ns_a" "$migd" -c "$dir/$host.conf" >"$dir/$host.log" 2>&1 &
+	else
+		ip netns exec "$ns_b" "$migd" -c "$dir/$host.conf" >"$dir/$host.log" 2>&1 &
+	fi
 	pids="$pids $!"
 	for _ in $(seq 100); do
 		[ -S "$dir/$host.sock" ] && "$ctl" -s "$dir/$host.sock" -q info >/dev/null 2>&1 && return

@@ -3,7 +3,7 @@
  * and prints the reply as key=value lines, or sends arbitrary bytes and reports what comes
  * back and whether the daemon closed the connection.
  *
- *   ctlprobe [-t SECONDS] [-i SECONDS] SOCKET OP [key=value...]
+ *   ctlprobe [-t SECONDS] [-i SECONDS] [-r] SOCKET OP [key=value...]
  *     hello [version=N] [min_version=N] [name=TEXT]
  *     info
  *     device-list
@@ -25,7 +25,8 @@
  * the daemon closed the connection (or "closed=0"). subscribe prints the reply, then one
  * "event seq=N kind=KIND job=N phase=PHASE ..." line per event until finished=N (default 1)
  * FINISHED events came (exit 0; 0 waits for the timeout), then "events_end=..." if it stopped
- * early (exit 2).
+ * early (exit 2). -r adds "probe_rtt_ms=N" last: connect to reply in ms, measured here, so
+ * without the time the probe itself took to start (the daemon's answer time, not the shell's).
  *
  * Exit status: 0 OK reply (raw: the exchange ran), 1 error reply, 2 usage or transport error
  * (connect, write, timeout: -t, default 10 s, on every wait; raw stops -i seconds, default 1,
@@ -84,7 +85,7 @@ static double now_s(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ctlprobe [-t SECONDS] [-i SECONDS] SOCKET OP [key=value...]\n"
+		"usage: ctlprobe [-t SECONDS] [-i SECONDS] [-r] SOCKET OP [key=value...]\n"
 		"ops: hello, info, device-list, device-add, device-remove, device-info,\n"
 		"     device-set-state, peer-connect, peer-list, prepare, migrate, job-status,\n"
 		"     job-list, job-cancel, job-switchover, job-resume, job-bandwidth, job-wait,\n"
@@ -617,13 +618,17 @@ int main(int argc, char **argv)
 	struct probe p = { .fd = -1, .timeout_s = 10, .idle_s = 1 };
 	struct ctl_request q;
 	struct args a;
+	bool rtt = false;
+	double t0;
 	int opt, fd, r;
 
-	while ((opt = getopt(argc, argv, "+t:i:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:i:rh")) != -1) {
 		if (opt == 't')
 			p.timeout_s = parse_seconds(optarg);
 		else if (opt == 'i')
 			p.idle_s = parse_seconds(optarg);
+		else if (opt == 'r')
+			rtt = true;
 		else
 			usage();
 	}
@@ -642,8 +647,11 @@ int main(int argc, char **argv)
 		free(bytes);
 	} else {
 		fd = build(argv[optind + 1], &a, &q);
+		t0 = now_s();
 		probe_connect(&p, argv[optind]);
 		r = run_request(&p, &q, fd);
+		if (rtt)
+			printf("probe_rtt_ms=%ld\n", (long)((now_s() - t0) * 1000));
 		if (r == 0 && q.op == CTL_OP_SUBSCRIBE)
 			r = run_events(&p, arg_u32(&a, "finished", 1));
 		ctl_request_clear(&q);

@@ -46,7 +46,7 @@ it_has "$out" '^error=OK'
 it_expect_log hosta "control: serving the socket systemd passed \($sock\); \[control\] socket, group and mode are ignored"
 it_expect_log hosta "ready: 1 device\(s\), control socket $sock \(from systemd\)"
 [ -e "$IT_DIR/hosta.sock" ] && it_fail "the daemon made its configured socket as well"
-grep -q 'READY=1' "$IT_DIR/notify.out" || it_fail "no READY=1 from the activated daemon"
+it_wait_file "$IT_DIR/notify.out" 'READY=1' || it_fail "no READY=1 from the activated daemon"
 out=$("$CTLPROBE" "$sock" device-list 2>&1) || it_fail "device-list: $out"
 it_has "$out" 'device\.0\.id=s0'
 kill -0 "$act_pid" || it_fail "the daemon is not the activator's process (no exec?)"
@@ -57,7 +57,7 @@ wait "$act_pid"
 rc=$?
 [ "$rc" -eq 0 ] || it_fail "daemon exited with $rc after SIGTERM"
 [ -S "$sock" ] || it_fail "the daemon removed the activated socket $sock on stop"
-grep -q 'STOPPING=1' "$IT_DIR/notify.out" || it_fail "no STOPPING=1"
+it_wait_file "$IT_DIR/notify.out" 'STOPPING=1' || it_fail "no STOPPING=1"
 
 # ---- another name: closed with a warning, the daemon makes its own socket ----
 sock2=$IT_DIR/other.sock

@@ -32,6 +32,18 @@ mc_rc() {
 		it_fail "vfio-migctl $*: expected exit $want, got $MC_RC: $MC_OUT / $MC_ERR"
 }
 
+# sigint_caught PID: waits (5 s at most) until the process has its SIGINT handler in place
+# (SigCgt in /proc), so that a Ctrl-C sent next tests the handler, not how fast the process
+# got that far on a loaded machine (before it, SIGINT kills it: also exit 130, no message).
+sigint_caught() {
+	for _ in $(seq 100); do
+		cgt=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+		[ -n "$cgt" ] && [ $((0x$cgt & 2)) -ne 0 ] && return 0
+		sleep 0.05
+	done
+	it_fail "process $1 never caught SIGINT"
+}
+
 # JSON is read with perl's JSON::PP (what json_pp uses; perl is on every Debian system).
 perl -MJSON::PP -e 1 2>/dev/null || { it_log "SKIP: perl's JSON::PP is needed to read JSON"; exit 77; }
 
@@ -356,7 +368,9 @@ watcher=$!
 	2>/dev/null </dev/null &
 jwatcher=$!
 it_wait_phase hosta "$job" PRECOPY 10
-sleep 1
+it_wait_file "$IT_DIR/watch.out" "^job $job: PRECOPY" 10 || it_fail "job watch never showed PRECOPY"
+sigint_caught "$watcher"
+sigint_caught "$jwatcher"
 kill -INT "$watcher" "$jwatcher"
 wait "$jwatcher"
 rc=$?
@@ -392,7 +406,8 @@ kill -STOP "$(it_pid hosta)"
 "$VFIO_MIGCTL" -s "$IT_DIR/hosta.sock" -t 6 job watch "$job" >"$IT_DIR/frozen.out" 2>&1 \
 	</dev/null &
 fw=$!
-sleep 0.5
+sigint_caught "$fw"
+sleep 0.2 # into the blocking call
 t0=$(date +%s%N)
 kill -INT "$fw"
 sleep 0.3

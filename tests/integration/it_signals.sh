@@ -12,14 +12,12 @@ for _ in $(seq 50); do [ -S "$notify" ] && break; sleep 0.05; done
 
 it_config hosta hosta '[device "s0"]' 'backend = sim' 'spec = size=1M'
 NOTIFY_SOCKET=$notify it_start hosta
-for _ in $(seq 50); do grep -q 'READY=1' "$IT_DIR/notify.out" 2>/dev/null && break; sleep 0.05; done
-grep -q 'READY=1' "$IT_DIR/notify.out" || it_fail "no READY=1 on NOTIFY_SOCKET"
+it_wait_file "$IT_DIR/notify.out" 'READY=1' || it_fail "no READY=1 on NOTIFY_SOCKET"
 [ -S "$IT_DIR/hosta.sock" ] || it_fail "READY=1 before the control socket existed"
 
 kill -HUP "$(it_pid hosta)"
 it_expect_log hosta 'reload: configuration applied'
-for _ in $(seq 50); do grep -q 'RELOADING=1' "$IT_DIR/notify.out" && break; sleep 0.05; done
-grep -q 'RELOADING=1' "$IT_DIR/notify.out" || it_fail "no RELOADING=1 on SIGHUP"
+it_wait_file "$IT_DIR/notify.out" 'RELOADING=1' || it_fail "no RELOADING=1 on SIGHUP"
 
 pid=$(it_pid hosta)
 kill -TERM "$pid"
@@ -28,6 +26,7 @@ kill -0 "$pid" 2>/dev/null && it_fail "daemon still running 5 s after SIGTERM"
 wait "$pid"
 rc=$?
 [ "$rc" -eq 0 ] || it_fail "daemon exited with $rc after SIGTERM"
-grep -q 'STOPPING=1' "$IT_DIR/notify.out" || it_fail "no STOPPING=1"
+# sent before the exit, written by socat's child a moment later: waited for, not grepped once
+it_wait_file "$IT_DIR/notify.out" 'STOPPING=1' || it_fail "no STOPPING=1"
 [ ! -e "$IT_DIR/hosta.sock" ] || it_fail "control socket left behind"
 it_pass

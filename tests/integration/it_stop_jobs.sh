@@ -29,9 +29,11 @@ stop_ok() {
 	wait "$pid"
 	rc=$?
 	[ "$rc" -eq 0 ] || it_fail "$1 exited with $rc after SIGTERM"
-	grep -q 'STOPPING=1' "$IT_DIR/$1.notify" || it_fail "$1: no STOPPING=1"
-	grep -Eq 'EXTEND_TIMEOUT_USEC=[0-9]+' "$IT_DIR/$1.notify" || it_fail "$1: no EXTEND_TIMEOUT_USEC="
 	STOP_MS=$((($(date +%s%N) - t0) / 1000000))
+	# socat's children write the datagrams a moment after they were sent: waited for
+	it_wait_file "$IT_DIR/$1.notify" 'STOPPING=1' || it_fail "$1: no STOPPING=1"
+	it_wait_file "$IT_DIR/$1.notify" 'EXTEND_TIMEOUT_USEC=[0-9]+' ||
+		it_fail "$1: no EXTEND_TIMEOUT_USEC="
 }
 
 # ---- 1. the source stops in PRECOPY ----
@@ -114,15 +116,18 @@ rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$rc" -eq 0 ] || it_fail "b3 exited with $rc"
 [ "$ms" -ge 1900 ] || it_fail "b3 stopped after $ms ms: it did not wait for the job past COMMIT"
+# the last datagrams, sent just before the exit, are written by socat's children a moment later
+it_wait_file "$IT_DIR/b3.notify" 'EXTEND_TIMEOUT_USEC=60000000' ||
+	it_fail "no EXTEND_TIMEOUT_USEC for the teardown"
+it_wait_file "$IT_DIR/b3.notify" 'STATUS=stopping: 1 job to reach a safe point' ||
+	it_fail "no stopping STATUS="
 n=$(grep -Eo 'EXTEND_TIMEOUT_USEC=[0-9]+' "$IT_DIR/b3.notify" | wc -l)
 [ "$n" -ge 2 ] || it_fail "EXTEND_TIMEOUT_USEC= sent $n times during a 2 s wait"
 first=$(grep -Eo 'EXTEND_TIMEOUT_USEC=[0-9]+' "$IT_DIR/b3.notify" | head -n 1 | cut -d= -f2)
 [ "$first" -ge 2000000 ] && [ "$first" -le 8000000 ] || it_fail "EXTEND_TIMEOUT_USEC=$first"
-grep -q 'STATUS=stopping: 1 job to reach a safe point' "$IT_DIR/b3.notify" || it_fail "no stopping STATUS="
 it_expect_log b3 'stopping: stop_timeout \(2000 ms\) passed with 1 job\(s\) unfinished \(1 past COMMIT\)'
 it_expect_log b3 "job $IT_DJOB: vfio-migd is stopping after COMMIT; the devices stay as they are"
 # the last teardown tells systemd it may take longer
 it_expect_log b3 'stopping: ending 1 unfinished job\(s\); device changes in flight finish first, then the rollbacks run \(systemd is given 60 s more\)'
-grep -q 'EXTEND_TIMEOUT_USEC=60000000' "$IT_DIR/b3.notify" || it_fail "no EXTEND_TIMEOUT_USEC for the teardown"
 it_expect_log b3 'control: .* asked for a new job while stopping; refused'
 it_pass

@@ -118,6 +118,18 @@ it_wait_log() {
 	return 1
 }
 
+# it_wait_file FILE PATTERN [SECONDS]: waits (default 5 s) for an extended regex in FILE.
+# For files written a moment after the event they record, such as socat's copy of the
+# NOTIFY_SOCKET datagrams (a forked child writes each one): never grep those just once.
+it_wait_file() {
+	wf_end=$(($(date +%s) + ${3:-5}))
+	while [ "$(date +%s)" -le "$wf_end" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # it_expect_log HOST PATTERN [SECONDS]: fails the test unless the pattern shows up.
 it_expect_log() {
 	it_wait_log "$1" "$2" "${3:-5}" || it_fail "$1: no log line matching '$2'"
