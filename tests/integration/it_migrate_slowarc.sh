@@ -21,20 +21,6 @@ it_config hostb hostb \
 it_start hosta
 it_start hostb
 
-# the time one control round trip takes, in ms, into $IT_DIR/rtt; the reply in $IT_OUT. ctlprobe
-# measures it from its connect to the reply (-r): the daemon's answer time, without the
-# probe's own start, which a loaded machine (or a sanitizer build) stretches by itself
-round_trip_ms() {
-	host=$1
-	shift
-	IT_OUT=$("$CTLPROBE" -r "$IT_DIR/$host.sock" "$@" 2>&1)
-	IT_RC=$?
-	[ "$IT_RC" -eq 0 ] || it_fail "ctlprobe $*: expected OK, got ($IT_RC): $IT_OUT"
-	rtt=$(it_get probe_rtt_ms)
-	[ -n "$rtt" ] || it_fail "ctlprobe -r printed no probe_rtt_ms: $IT_OUT"
-	echo "$rtt" >"$IT_DIR/rtt"
-}
-
 # polls JOB on hosta until a device is in the slow arc; fails after 10 s
 wait_slow_arc() {
 	end=$(($(date +%s) + 10))
@@ -50,11 +36,11 @@ wait_slow_arc() {
 probe_during_arc() {
 	n=0 worst=0
 	while :; do
-		round_trip_ms hosta job-status job="$1"
+		it_round_trip hosta job-status job="$1"
 		rtt=$(cat "$IT_DIR/rtt")
 		printf '%s\n' "$IT_OUT" | grep -q '^device\.[01]\.changing_to=STOP_COPY$' || break
 		[ "$rtt" -gt "$worst" ] && worst=$rtt
-		round_trip_ms hosta info
+		it_round_trip hosta info
 		rtt=$(cat "$IT_DIR/rtt")
 		[ "$rtt" -gt "$worst" ] && worst=$rtt
 		n=$((n + 1))
@@ -119,7 +105,7 @@ it_ok hosta device-set-state id=a1 state=running
 it_prepare hostb b0,b1
 it_migrate hosta hostb a0:b0,a1:b1
 wait_slow_arc "$IT_JOB"
-round_trip_ms hosta job-cancel job="$IT_JOB"
+it_round_trip hosta job-cancel job="$IT_JOB"
 it_log "cancel answered in $(cat "$IT_DIR/rtt") ms during the slow arc"
 [ "$(cat "$IT_DIR/rtt")" -lt 500 ] || it_fail "the cancel took $(cat "$IT_DIR/rtt") ms to answer"
 it_ok hosta job-status job="$IT_JOB"

@@ -159,6 +159,20 @@ it_err() {
 		it_fail "ctlprobe $*: expected error $code, got: $IT_OUT"
 }
 
+# it_round_trip HOST OP...: the time one control round trip takes, in ms, into $IT_DIR/rtt; the reply in $IT_OUT. ctlprobe
+# measures it from its connect to the reply (-r): the daemon's answer time, without the
+# probe's own start, which a loaded machine (or a sanitizer build) stretches by itself
+it_round_trip() {
+	host=$1
+	shift
+	IT_OUT=$("$CTLPROBE" -r "$IT_DIR/$host.sock" "$@" 2>&1)
+	IT_RC=$?
+	[ "$IT_RC" -eq 0 ] || it_fail "ctlprobe $*: expected OK, got ($IT_RC): $IT_OUT"
+	rtt=$(it_get probe_rtt_ms)
+	[ -n "$rtt" ] || it_fail "ctlprobe -r printed no probe_rtt_ms: $IT_OUT"
+	echo "$rtt" >"$IT_DIR/rtt"
+}
+
 # it_has TEXT PATTERN: fails unless TEXT matches the extended regex.
 it_has() {
 	printf '%s\n' "$1" | grep -Eq -- "$2" || it_fail "expected '$2' in: $1"
