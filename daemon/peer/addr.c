@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 
@@ -101,4 +102,15 @@ void addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t buf
 	} else {
 		snprintf(buf, buflen, "?");
 	}
+}
+
+bool addr_never_resolves(const char *host)
+{
+	size_t n = strlen(host);
+
+	if (n && host[n - 1] == '.')
+		n--;
+	if (n == 7)
+		return strncasecmp(host, "invalid", 7) == 0;
+	return n > 8 && strncasecmp(host + n - 8, ".invalid", 8) == 0;
 }

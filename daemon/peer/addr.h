@@ -25,6 +25,13 @@ struct addr_spec {
  */
 int addr_split(const char *spec, bool allow_port0, struct addr_spec *ret, char *err, size_t errlen);
 
+/*
+ * True for a name that never resolves: "invalid" and names under it (RFC 6761 6.4, which
+ * asks resolvers to answer those at once). Checked before any lookup, so such a name never
+ * reaches the system's DNS servers. Case-insensitive; a trailing dot is allowed.
+ */
+bool addr_never_resolves(const char *host);
+
 /* Formats sa as "1.2.3.4:P" or "[v6]:P" ("?" for another family) into buf. */
 void addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen);
 

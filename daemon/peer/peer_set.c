@@ -118,7 +118,7 @@ static int set_listen_one(struct peer_set *set, const char *spec, char *err, siz
 	r = addr_split(spec, true, &a, err, errlen);
 	if (r < 0)
 		return r;
-	gai = getaddrinfo(a.host, a.port, &hints, &res);
+	gai = addr_never_resolves(a.host) ? EAI_NONAME : getaddrinfo(a.host, a.port, &hints, &res);
 	if (gai) {
 		if (err && errlen)
 			snprintf(err, errlen, "peer listener %s: cannot resolve \"%s\": %s", spec,

@@ -68,7 +68,8 @@ static void *resolve_thread(void *arg)
 	};
 	struct addrinfo *ai = NULL;
 
-	r->gai = getaddrinfo(r->host, r->port, &hints, &ai);
+	r->gai = addr_never_resolves(r->host) ? EAI_NONAME
+					      : getaddrinfo(r->host, r->port, &hints, &ai);
 	r->sys_errno = errno;
 	r->ai = r->gai == 0 ? ai : NULL;
 	__atomic_store_n(&r->finished, true, __ATOMIC_RELEASE);

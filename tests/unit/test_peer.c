@@ -135,6 +135,22 @@ START_TEST(test_addr_split)
 }
 END_TEST
 
+/* RFC 6761 names are refused before any lookup, so the tests never reach a DNS server. */
+START_TEST(test_addr_never_resolves)
+{
+	static const char *const never[] = { "invalid", "INVALID.", "no-such-host.invalid",
+					     "a.b.Invalid", "x.invalid." };
+	static const char *const maybe[] = { "invalidx", "x.invalidx", "invalid.test",
+					     "xinvalid", "hostb.test", "",
+					     "." };
+
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		ck_assert_msg(addr_never_resolves(never[i]), "%s", never[i]);
+	for (size_t i = 0; i < sizeof(maybe) / sizeof(maybe[0]); i++)
+		ck_assert_msg(!addr_never_resolves(maybe[i]), "%s", maybe[i]);
+}
+END_TEST
+
 /* ---- links ---- */
 
 static bool rtt_known(void *arg)
@@ -693,6 +709,7 @@ static Suite *peer_suite(void)
 			    sizeof(nego_cases) / sizeof(nego_cases[0]));
 	tcase_add_test(pure, test_hello_messages);
 	tcase_add_loop_test(pure, test_addr_split, 0, sizeof(addr_cases) / sizeof(addr_cases[0]));
+	tcase_add_test(pure, test_addr_never_resolves);
 	suite_add_tcase(s, pure);
 
 	tcase_add_checked_fixture(tc, tp_setup, tp_teardown);
