@@ -18,20 +18,26 @@
 #include "output.h"
 #include "watch.h"
 
-/* The common options, then ID and n_more further positional arguments. */
-static int cmd_job_args(struct ctl *ctl, int argc, char **argv, int n_more, uint64_t *job)
+/* After the options: ID and n_more further positional arguments. */
+static int cmd_job_positional(struct ctl *ctl, int argc, char **argv, int n_more, uint64_t *job)
 {
-	static const struct option opts[] = { CTL_COMMON_OPTIONS };
-	int r;
+	int r = ctl_positional(ctl, argc, argv, 1 + n_more, 1 + n_more);
 
-	if (ctl_getopt(ctl, argc, argv, "hq", opts) != -1)
-		return err_usage(ctl, "unexpected option");
-	r = ctl_positional(ctl, argc, argv, 1 + n_more, 1 + n_more);
 	if (r)
 		return r;
 	if (args_job_id(argv[optind], job) < 0)
 		return err_usage(ctl, "'%s' is not a job id (a number from 1)", argv[optind]);
 	return 0;
+}
+
+/* The common options, then ID and n_more further positional arguments. */
+static int cmd_job_args(struct ctl *ctl, int argc, char **argv, int n_more, uint64_t *job)
+{
+	static const struct option opts[] = { CTL_COMMON_OPTIONS };
+
+	if (ctl_getopt(ctl, argc, argv, "hq", opts) != -1)
+		return err_usage(ctl, "unexpected option");
+	return cmd_job_positional(ctl, argc, argv, n_more, job);
 }
 
 int cmd_job_list(struct ctl *ctl, int argc, char **argv)
@@ -106,13 +112,8 @@ int cmd_job_wait(struct ctl *ctl, int argc, char **argv)
 	while ((o = ctl_getopt(ctl, argc, argv, "hq", opts)) != -1)
 		if (o == 't' && args_u32(optarg, 1, UINT32_MAX / 1000, &secs) < 0)
 			return err_usage(ctl, "--timeout: '%s' is not seconds", optarg);
-	r = ctl_positional(ctl, argc, argv, 1, 1);
-	if (r)
-		return r;
-	if (args_job_id(argv[optind], &id) < 0)
-		return err_usage(ctl, "'%s' is not a job id (a number from 1)", argv[optind]);
-	r = ctl_connect(ctl);
-	if (r)
+	r = cmd_job_positional(ctl, argc, argv, 0, &id);
+	if (r || (r = ctl_connect(ctl)))
 		return r;
 	return watch_job(ctl, id, false, secs ? watch_now_ms() + (uint64_t)secs * 1000 : 0);
 }
@@ -272,13 +273,8 @@ int cmd_job_metadata(struct ctl *ctl, int argc, char **argv)
 	while ((o = ctl_getopt(ctl, argc, argv, "hqo:", opts)) != -1)
 		if (o == 'o')
 			file = optarg;
-	r = ctl_positional(ctl, argc, argv, 2, 2);
-	if (r)
-		return r;
-	if (args_job_id(argv[optind], &id) < 0)
-		return err_usage(ctl, "'%s' is not a job id (a number from 1)", argv[optind]);
-	r = ctl_connect(ctl);
-	if (r)
+	r = cmd_job_positional(ctl, argc, argv, 1, &id);
+	if (r || (r = ctl_connect(ctl)))
 		return r;
 	snprintf(what, sizeof(what), "job metadata %" PRIu64 " %s", id, argv[optind + 1]);
 	r = vfiomig_job_metadata(ctl->client, id, argv[optind + 1], 0, &data, &len);

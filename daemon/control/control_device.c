@@ -321,6 +321,17 @@ struct control_add {
 	char err[PROTO_MESSAGE_MAX / 2];
 };
 
+/* How many adds are in flight: each will take a place in the registry. */
+static size_t device_adds_running(struct control_server *srv)
+{
+	const struct control_add *w;
+	size_t n = 0;
+
+	TAILQ_FOREACH(w, &srv->adds, entry)
+	n++;
+	return n;
+}
+
 /* An id in use: a device of the registry or an add in flight. */
 static bool device_id_taken(struct control_server *srv, const char *id)
 {
@@ -474,7 +485,19 @@ static uint32_t device_add_kind(uint32_t source)
 	}
 }
 
-/* Puts an opened device in the registry; frees it and fills an error reply on failure. */
+/* The reply to an add that would go over limits.max_devices. */
+static int device_full_error(struct control_server *srv, const char *id, struct ctl_reply *rep)
+{
+	return control_call_error(rep, -ENOSPC, 0, id,
+				  "device %s: this daemon already owns %zu devices, its limit "
+				  "(limits.max_devices); remove one first",
+				  id, registry_max(srv->env.devices));
+}
+
+/*
+ * Puts an opened device in the registry; frees it and fills an error reply on failure (which
+ * device_add's checks before opening leave to bugs: its id and its place are kept for it).
+ */
 static int device_register(struct control_server *srv, struct device *d, struct ctl_reply *rep)
 {
 	char id[PROTO_ID_MAX + 1];
@@ -486,11 +509,7 @@ static int device_register(struct control_server *srv, struct device *d, struct 
 		return 0;
 	device_free(d);
 	if (r == -ENOSPC)
-		return control_call_error(
-			rep, r, 0, id,
-			"device %s: this daemon already owns %zu devices, its limit "
-			"(limits.max_devices); remove one first",
-			id, registry_count(srv->env.devices));
+		return device_full_error(srv, id, rep);
 	control_call_error(rep, r, 0, id, "device %s: cannot register it: %s", id, strerror(-r));
 	return r;
 }
@@ -535,6 +554,13 @@ int control_device_add(struct control_call *call, const struct ctl_request *req,
 		return control_call_error(rep, -ENOMEM, 0, NULL,
 					  "the daemon is out of memory; try again later");
 	if (device_pick_id(srv, a, w->a.id, rep) < 0) {
+		free(w);
+		return CONTROL_REPLY_NOW;
+	}
+	/* refused before opening: a device opened and then not kept would be closed here */
+	if (registry_count(srv->env.devices) + device_adds_running(srv) >=
+	    registry_max(srv->env.devices)) {
+		device_full_error(srv, w->a.id, rep);
 		free(w);
 		return CONTROL_REPLY_NOW;
 	}

@@ -218,6 +218,11 @@ size_t registry_release(struct registry *r, uint64_t job)
 	return released;
 }
 
+size_t registry_max(const struct registry *r)
+{
+	return r->max;
+}
+
 size_t registry_count(const struct registry *r)
 {
 	return r->n;

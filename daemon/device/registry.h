@@ -74,6 +74,9 @@ size_t registry_release(struct registry *r, uint64_t job);
 
 size_t registry_count(const struct registry *r);
 
+/* How many devices it holds at most (registry_new's max). */
+size_t registry_max(const struct registry *r);
+
 /* The i-th device in id order (i < registry_count), with its owner in *ret_owner if non-NULL. */
 struct device *registry_at(const struct registry *r, size_t i, uint64_t *ret_owner);
 

@@ -39,6 +39,22 @@ wait_change() {
 	IT_RC=$(cat "$IT_DIR/change.rc")
 }
 
+# big_add_start HOST: adds a 768 MiB sim device "big" in the background, once its add runs
+big_add_start() {
+	rm -f "$IT_DIR/add.rc"
+	("$CTLPROBE" "$IT_DIR/$1.sock" device-add id=big sim=size=768M,seed=9 >"$IT_DIR/add.out" 2>&1
+	echo $? >"$IT_DIR/add.rc") &
+	it_expect_log "$1" 'request [0-9]+ device_add: runs in a worker' 5
+}
+
+# big_add_wait HOST: waits for that add to answer OK; big is then RUNNING and free
+big_add_wait() {
+	end=$(($(date +%s) + 30))
+	while [ ! -f "$IT_DIR/add.rc" ] && [ "$(date +%s)" -le "$end" ]; do sleep 0.05; done
+	[ "$(cat "$IT_DIR/add.rc" 2>/dev/null)" = 0 ] || it_fail "$1: adding big failed: $(cat "$IT_DIR/add.out")"
+	it_device_free "$1" big RUNNING
+}
+
 before=$(it_digest hosta a0)
 
 # ---- a slow manual change: the loop keeps answering, the device is out of reach ----
@@ -89,20 +105,24 @@ it_device_free hosta a0 STOP
 it_ok hosta device-set-state id=a0 state=running
 
 # ---- add: the id is taken while the device opens; remove ----
-("$CTLPROBE" "$IT_DIR/hosta.sock" device-add id=big sim=size=768M,seed=9 >"$IT_DIR/add.out" 2>&1
-echo $? >"$IT_DIR/add.rc") &
-it_expect_log hosta 'request [0-9]+ device_add: runs in a worker' 5
+big_add_start hosta
 it_err hosta ALREADY_EXISTS device-add id=big sim=size=1M
 it_has "$IT_OUT" 'device id big is already in use'
-end=$(($(date +%s) + 30))
-while [ ! -f "$IT_DIR/add.rc" ] && [ "$(date +%s)" -le "$end" ]; do sleep 0.05; done
-[ "$(cat "$IT_DIR/add.rc" 2>/dev/null)" = 0 ] || it_fail "adding big failed: $(cat "$IT_DIR/add.out")"
-it_device_free hosta big RUNNING
+big_add_wait hosta
 it_ok hosta device-remove id=big
 it_expect_log hosta 'device big removed'
 it_err hosta NOT_FOUND device-info id=big
 it_ok hosta device-add id=big sim=size=1M
 it_ok hosta device-remove id=big
+
+# ---- an add in flight holds a place: one more would go over max_devices, refused at once ----
+it_config hostb hostb '[limits]' 'max_devices = 2' '[device "b0"]' 'backend = sim' 'spec = size=1M'
+it_start hostb
+big_add_start hostb
+it_err hostb RESOURCE_EXHAUSTED device-add id=small sim=size=1M
+it_has "$IT_OUT" 'device small: this daemon already owns 2 devices, its limit \(limits.max_devices\)'
+big_add_wait hostb
+it_err hostb NOT_FOUND device-info id=small
 
 # ---- a stop during a slow change waits for it, then exits cleanly ----
 slow_change
